@@ -1,0 +1,61 @@
+"""The ``dataval`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dataval_pipeline.settings import paths
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dataval_pipeline.demo import run_demo
+
+    return run_demo(paths(), reports=args.reports, seed=args.seed)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from dataval_pipeline.sample import generate_sample
+
+    summary = generate_sample(Path(args.out), reports=args.reports, seed=args.seed, with_bad_files=not args.no_bad_files)
+    print(f"{summary.reports} reports, {summary.bad_files} bad files, {summary.establishments} establishments "
+          f"in {summary.pdf_dir}; gold labels: {summary.gold_path}; reference data: {summary.reference_dir}")
+    return 0
+
+
+def _dagster_home(args: argparse.Namespace) -> int:
+    from dataval_pipeline.instance import prepare_dagster_home
+
+    print(prepare_dagster_home(paths()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dataval", description="EHPAD inspection reports to data products.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the whole pipeline on a sample corpus (embedded defaults)")
+    demo.add_argument("--reports", type=int, default=20, help="sample reports to generate if the inbox is empty")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=_demo)
+
+    sample = commands.add_parser("sample", help="generate synthetic report PDFs, gold labels and reference data")
+    sample.add_argument("--out", required=True, help="output folder")
+    sample.add_argument("--reports", type=int, default=20)
+    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("--no-bad-files", action="store_true", help="only well-formed reports")
+    sample.set_defaults(func=_sample)
+
+    home = commands.add_parser("dagster-home", help="prepare and print the DAGSTER_HOME the commands use")
+    home.set_defaults(func=_dagster_home)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""`dataval demo`: the main job end to end on the embedded defaults, with progress and a summary."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dataval_pipeline.ingest.landing import inbox_files, land_inbox
+from dataval_pipeline.ingest.sensors import new_report_ids, range_tags
+from dataval_pipeline.instance import get_instance
+from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.sample import generate_sample
+from dataval_pipeline.settings import Paths
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def seed_inbox(paths: Paths, reports: int, seed: int, console: Console) -> None:
+    """Fill an empty inbox with a sample corpus; gold labels and reference data go to reference/."""
+    if inbox_files(paths):
+        return
+    with tempfile.TemporaryDirectory(prefix="dataval-sample-") as tmp:
+        summary = generate_sample(paths.inbox, Path(tmp), reports=reports, seed=seed)
+        paths.reference.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(summary.gold_path, paths.gold)
+        for item in summary.reference_dir.iterdir():
+            shutil.copyfile(item, paths.reference / item.name)
+    console.print(f"Generated {summary.reports} sample reports and {summary.bad_files} bad files in {paths.inbox}")
+
+
+def register_inbox(paths: Paths, instance: dg.DagsterInstance) -> list[str]:
+    """Land every inbox file and add the partitions that are new; returns all registered keys."""
+    landed, _ = land_inbox(paths)
+    existing = instance.get_dynamic_partitions(report_partitions.name)
+    new_keys = new_report_ids([f.report_id for f in landed], set(existing))
+    if new_keys:
+        instance.add_dynamic_partitions(report_partitions.name, new_keys)
+    return list(instance.get_dynamic_partitions(report_partitions.name))
+
+
+def _partition_files_since(paths: Paths, product: str, since: float) -> int:
+    folder = paths.warehouse / product
+    return sum(1 for f in folder.glob("v*/part-*.parquet") if f.stat().st_mtime >= since) if folder.exists() else 0
+
+
+def materialize_everything(
+    paths: Paths, instance: dg.DagsterInstance, keys: list[str], console: Console
+) -> dg.ExecuteInProcessResult:
+    """One run over all report partitions (single-run backfill), showing per-product progress."""
+    from dataval_pipeline.definitions import defs
+
+    assets = list(defs.assets or [])
+    checks = list(defs.asset_checks or [])
+    partitioned = [a for a in assets if isinstance(a, dg.AssetsDefinition) and a.partitions_def is not None]
+    products = [key.path[-1] for a in partitioned for key in a.keys]
+    started = time.time()
+    result_box: dict = {}
+
+    def run() -> None:
+        try:
+            result_box["result"] = dg.materialize(
+                [*assets, *checks], instance=instance, resources=defs.resources, tags=range_tags(keys),
+                run_config=QUIET_LOGS, raise_on_error=False, selection=dg.AssetSelection.assets(*partitioned),
+            )
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            result_box["error"] = error
+
+    worker = threading.Thread(target=run, daemon=True)
+    with Progress(TextColumn("{task.description:<26}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        tasks = {p: progress.add_task(p, total=len(keys)) for p in products}
+        worker.start()
+        while worker.is_alive():
+            for product, task in tasks.items():
+                progress.update(task, completed=_partition_files_since(paths, product, started))
+            time.sleep(0.3)
+        for product, task in tasks.items():
+            progress.update(task, completed=_partition_files_since(paths, product, started))
+    if "error" in result_box:
+        raise result_box["error"]
+    return result_box["result"]
+
+
+def print_summary(paths: Paths, console: Console) -> None:
+    con = duckdb.connect(str(paths.catalog), read_only=True)
+    try:
+        by_status = con.execute(
+            "SELECT status, COUNT(*), SUM(page_count) FROM raw_reports GROUP BY status ORDER BY status"
+        ).fetchall()
+        reasons = con.execute(
+            "SELECT reject_reason, COUNT(*) FROM raw_reports WHERE status = 'rejected' "
+            "GROUP BY reject_reason ORDER BY 2 DESC, 1"
+        ).fetchall()
+    finally:
+        con.close()
+    table = Table(title="raw_reports")
+    for column in ("status", "reports", "pages"):
+        table.add_column(column)
+    for status, count, pages in by_status:
+        table.add_row(status, str(count), str(pages or 0))
+    console.print(table)
+    if reasons:
+        rejected = Table(title="Rejected files")
+        rejected.add_column("reason")
+        rejected.add_column("files")
+        for reason, count in reasons:
+            rejected.add_row(reason, str(count))
+        console.print(rejected)
+    console.print(f"DuckDB catalog: {paths.catalog}  (open read-only: duckdb -readonly {paths.catalog})")
+
+
+def run_demo(paths: Paths, reports: int = 20, seed: int = 7, console: Console | None = None) -> int:
+    console = console or Console()
+    seed_inbox(paths, reports, seed, console)
+    instance = get_instance(paths)
+    keys = register_inbox(paths, instance)
+    console.print(f"{len(keys)} report partition(s) registered; materialising every asset in one run…")
+    result = materialize_everything(paths, instance, keys, console)
+    if not result.success:
+        console.print("[red]The run failed; see the Dagster UI (make ui) for the failed step.[/red]")
+        for event in result.all_events:
+            if event.is_step_failure:
+                console.print(f"  failed step: {event.step_key}")
+    print_summary(paths, console)
+    return 0 if result.success else 1

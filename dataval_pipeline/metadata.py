@@ -1,0 +1,42 @@
+"""Metadata shown in the Dagster UI, derived from contracts and counts (never from raw text)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import dagster as dg
+
+from dataval_pipeline.contracts import Contract
+
+
+def column_schema(contract: Contract, *, include_restricted: bool = False) -> dg.TableSchema:
+    columns = contract.columns if include_restricted else contract.public_columns
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=c.physical_type,
+                description=c.description,
+                constraints=dg.TableColumnConstraints(nullable=not c.required, unique=c.unique),
+            )
+            for c in columns
+        ]
+    )
+
+
+def asset_metadata(contract: Contract) -> dict:
+    """Definition-time metadata: the contract's schema and version."""
+    return {
+        "dagster/column_schema": column_schema(contract),
+        "contract_version": contract.version,
+        "contract": dg.MetadataValue.path(f"data_contracts/{contract.name}.yaml"),
+    }
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

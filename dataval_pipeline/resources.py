@@ -1,0 +1,30 @@
+"""Dagster resources for what lives outside the code: the warehouse storage."""
+
+
+import dagster as dg
+import pyarrow as pa
+
+from dataval_pipeline.contracts import Contract
+from dataval_pipeline.settings import Paths, dataval_home
+from dataval_pipeline.warehouse import catalog, store
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Parquet products under ``<home>/warehouse`` and the restricted zone, plus the DuckDB catalog."""
+
+    home: str = ""  # empty: $DATAVAL_HOME (default ./data)
+
+    @property
+    def paths(self) -> Paths:
+        from pathlib import Path
+
+        return Paths(Path(self.home).expanduser().resolve() if self.home else dataval_home())
+
+    def write_partition(self, contract: Contract, partition: str, rows: "list[dict] | pa.Table") -> None:
+        store.write_partition(self.paths, contract, partition, rows)
+
+    def read(self, contract: Contract, partitions: list[str] | None = None, *, restricted: bool = False) -> pa.Table:
+        return store.read_partitions(self.paths, contract, partitions, restricted=restricted)
+
+    def publish_views(self, contract: Contract) -> list[str]:
+        return catalog.publish_views(self.paths, contract)

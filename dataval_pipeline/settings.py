@@ -1,0 +1,71 @@
+"""Where things live, read once from the environment.
+
+Every path derives from ``DATAVAL_HOME`` so that one variable moves a whole
+installation (inbox, warehouse, restricted zone, reference data, caches).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folder layout under ``DATAVAL_HOME``."""
+
+    home: Path
+
+    @property
+    def inbox(self) -> Path:
+        """Where new report PDFs arrive (watched by the sensor)."""
+        return self.home / "inbox"
+
+    @property
+    def warehouse(self) -> Path:
+        """Parquet products and the analysts' DuckDB catalog."""
+        return self.home / "warehouse"
+
+    @property
+    def catalog(self) -> Path:
+        return self.warehouse / "dataval.duckdb"
+
+    @property
+    def restricted(self) -> Path:
+        """Personal data (source PDFs, raw text): readable by the pipeline's user only."""
+        return self.home / "restricted"
+
+    @property
+    def landing(self) -> Path:
+        """Content-addressed copies of the PDFs, one per partition key."""
+        return self.restricted / "landing"
+
+    @property
+    def reference(self) -> Path:
+        """Reference extracts: FINESS register, capacities, financial declarations."""
+        return self.home / "reference"
+
+    @property
+    def gold(self) -> Path:
+        """Gold labels of a generated sample corpus, when there is one."""
+        return self.reference / "gold.jsonl"
+
+    @property
+    def cache(self) -> Path:
+        return self.home / "cache"
+
+
+def dataval_home() -> Path:
+    return Path(os.environ.get("DATAVAL_HOME", "./data")).expanduser().resolve()
+
+
+def paths() -> Paths:
+    return Paths(dataval_home())
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the owner only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path

@@ -1,0 +1,1 @@
+"""Publishing products: atomic Parquet files per partition and the analysts' DuckDB catalog."""

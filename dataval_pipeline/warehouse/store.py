@@ -1,0 +1,106 @@
+"""Atomic, idempotent Parquet storage of products, versioned by contract major.
+
+Layout: ``<root>/<product>/v<major>/part-<partition>.parquet``. One file per
+partition means re-materialising a partition replaces its rows (never appends
+duplicates), and a write is a rename of a finished temporary file, so a reader
+or a crash never sees half a file. Columns classified ``restricted`` in the
+contract (personal data) go only to the restricted zone, never to the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dataval_pipeline.contracts import Contract
+from dataval_pipeline.settings import Paths, make_private_dir
+
+UNPARTITIONED = "all"
+
+
+def product_dir(root: Path, contract: Contract, major: int | None = None) -> Path:
+    return root / contract.name / f"v{contract.major if major is None else major}"
+
+
+def _file_name(partition: str) -> str:
+    if not partition or "/" in partition or partition.startswith("."):
+        raise ValueError(f"invalid partition name {partition!r}")
+    return f"part-{partition}.parquet"
+
+
+def conform(contract: Contract, rows: list[dict] | pa.Table, *, include_restricted: bool) -> pa.Table:
+    """Build a table with exactly the contract's columns, order and types (extra keys are an error)."""
+    schema = contract.arrow_schema(include_restricted=include_restricted)
+    if isinstance(rows, pa.Table):
+        unknown = set(rows.column_names) - set(contract.column_names)
+        if unknown:
+            raise ValueError(f"{contract.name}: columns not in the contract: {sorted(unknown)}")
+        return rows.select(schema.names).cast(schema)
+    for row in rows:
+        unknown = set(row) - set(contract.column_names)
+        if unknown:
+            raise ValueError(f"{contract.name}: columns not in the contract: {sorted(unknown)}")
+    return pa.Table.from_pylist([{k: row.get(k) for k in schema.names} for row in rows], schema=schema)
+
+
+def atomic_write_parquet(table: pa.Table, target: Path, *, private: bool = False) -> None:
+    """Write ``table`` to ``target`` so that readers see the old file or the new one, never a part."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600 if private else 0o644)) as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_partition(paths: Paths, contract: Contract, partition: str, rows: list[dict] | pa.Table) -> Path:
+    """Replace one partition of a product; restricted columns go to the restricted zone only."""
+    name = _file_name(partition)
+    public = conform(contract, rows, include_restricted=False)
+    if len(contract.public_columns) != len(contract.columns):
+        full = conform(contract, rows, include_restricted=True)
+        restricted_dir = product_dir(paths.restricted, contract)
+        for folder in (paths.restricted, restricted_dir.parent, restricted_dir):
+            make_private_dir(folder)
+        atomic_write_parquet(full, restricted_dir / name, private=True)
+    target = product_dir(paths.warehouse, contract) / name
+    atomic_write_parquet(public, target)
+    return target
+
+
+def read_partitions(
+    paths: Paths, contract: Contract, partitions: list[str] | None = None, *, restricted: bool = False
+) -> pa.Table:
+    """Read a product (all partitions, or the given ones) as one Arrow table."""
+    folder = product_dir(paths.restricted if restricted else paths.warehouse, contract)
+    schema = contract.arrow_schema(include_restricted=restricted)
+    if partitions is None:
+        files = sorted(folder.glob("part-*.parquet"))
+    else:
+        files = [folder / _file_name(p) for p in partitions]
+        missing = [f.name for f in files if not f.exists()]
+        if missing:
+            raise FileNotFoundError(f"{contract.name}: partitions not materialised: {missing[:5]}")
+    if not files:
+        return schema.empty_table()
+    return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
+
+
+def delete_partition(paths: Paths, contract: Contract, partition: str) -> None:
+    for root in (paths.warehouse, paths.restricted):
+        target = product_dir(root, contract) / _file_name(partition)
+        target.unlink(missing_ok=True)
