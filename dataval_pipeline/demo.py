@@ -34,7 +34,8 @@ def seed_inbox(paths: Paths, reports: int, seed: int, console: Console) -> None:
         shutil.copyfile(summary.gold_path, paths.gold)
         for item in summary.reference_dir.iterdir():
             shutil.copyfile(item, paths.reference / item.name)
-    console.print(f"Generated {summary.reports} sample reports and {summary.bad_files} bad files in {paths.inbox}")
+    console.print(f"Generated {summary.reports} sample reports and {summary.bad_files} bad files in {paths.inbox}",
+                  soft_wrap=True)
 
 
 def register_inbox(paths: Paths, instance: dg.DagsterInstance) -> list[str]:
@@ -115,7 +116,8 @@ def print_summary(paths: Paths, console: Console) -> None:
         for reason, count in reasons:
             rejected.add_row(reason, str(count))
         console.print(rejected)
-    console.print(f"DuckDB catalog: {paths.catalog}  (open read-only: duckdb -readonly {paths.catalog})")
+    console.print(f"DuckDB catalog: {paths.catalog}", soft_wrap=True)
+    console.print(f"Analysts open it read-only: duckdb -readonly {paths.catalog}", soft_wrap=True)
 
 
 def run_demo(paths: Paths, reports: int = 20, seed: int = 7, console: Console | None = None) -> int:

@@ -217,9 +217,18 @@ def compose_report(rng: random.Random, est: Establishment, visit: dt.date, index
             table_rows.append([("E" if kind == "ecart" else "R") + str(number), text[:90] + ("…" if len(text) > 90 else ""),
                                measure["kind"].capitalize(), measure["deadline"] or "—"])
         if section_themes is sections[next(iter(sections))] and story_people:
-            person = story_people.pop()
+            person, resident, son = story_people
+            story_people = []
             p(f"Lors de la visite, {pp.mention(gold, person, 'initial')}, {rng.randint(78, 101)} ans, a indiqué "
               f"attendre souvent l'aide pour se lever. Sa famille a confirmé ces difficultés.")
+            year, month = rng.randint(1922, 1946), rng.randint(1, 12)
+            p(f"Le dossier de {pp.mention(gold, resident, 'title_first_caps')}, "
+              f"{'née' if resident.female else 'né'} le {pp.birth_date(rng, gold, year, month)}, "
+              f"NIR {pp.nir(rng, gold, resident, year, month, est.dept_code)}, montre que les frais de séjour "
+              f"sont prélevés sur le compte {pp.iban(rng, gold)} de {pp.mention(gold, son, 'title_full')}, "
+              f"domicilié(e) {pp.home_address(rng, gold, est.city, est.postal)}, joignable au {pp.phone(rng, gold)} "
+              f"et à l'adresse {pp.email(rng, gold, son)}. Le contrat de séjour de "
+              f"{pp.mention(gold, resident, 'title_last')} n'a pas été signé.")
     # Later mentions of the same people, in other forms: the anonymiser must link them.
     p(f"Lors de la réunion de restitution, {pp.mention(gold, director, 'title_last')} a présenté les mesures "
       f"engagées. {pp.mention(gold, director, 'caps_last')} s'est engagé(e) à transmettre le plan d'action, "
