@@ -1,0 +1,1 @@
+"""Stage 2, the privacy boundary: French personal data replaced by typed, numbered placeholders."""
