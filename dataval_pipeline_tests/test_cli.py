@@ -44,3 +44,22 @@ def test_demo_runs_end_to_end_on_a_fresh_home(tmp_path):
     # a second demo reuses the inbox and the instance
     again = _run(["demo"], home)
     assert again.returncode == 0, again.stderr[-3000:]
+
+
+def test_anonymise_command_on_pdf_text_and_bad_file(tmp_path, sample_corpus):
+    import json as _json
+
+    report = sorted(sample_corpus.glob("2*.pdf"))[0]
+    result = _run(["anonymise", str(report)], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "<PERSONNE_1>" in result.stdout and "FINESS" in result.stdout
+    note = tmp_path / "note.txt"
+    note.write_text("Mme Awa DIALLO, joignable au 06 12 34 56 78.", encoding="utf-8")
+    as_json = _json.loads(_run(["anonymise", "--json", str(note)], tmp_path).stdout)
+    assert as_json["text"] == "Mme <PERSONNE_1>, joignable au <TELEPHONE_1>."
+    assert {e["kind"] for e in as_json["entities"]} == {"PERSONNE", "TELEPHONE"}
+    assert "DIALLO" not in _json.dumps(as_json)
+    bad = _run(["anonymise", str(sample_corpus / "rapport_chiffre.pdf")], tmp_path)
+    assert bad.returncode == 2 and "encrypted PDF" in bad.stderr and not bad.stdout
+    missing = _run(["anonymise", str(tmp_path / "absent.pdf")], tmp_path)
+    assert missing.returncode == 2 and "cannot read" in missing.stderr

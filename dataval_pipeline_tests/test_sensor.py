@@ -4,7 +4,8 @@ import shutil
 
 import dagster as dg
 
-from dataval_pipeline.ingest.sensors import RANGE_END, RANGE_START, inbox_sensor
+from dataval_pipeline.definitions import defs
+from dataval_pipeline.ingest.sensors import RANGE_END, RANGE_START
 from dataval_pipeline.resources import WarehouseResource
 from dataval_pipeline_tests.conftest import fill_inbox
 
@@ -13,7 +14,7 @@ def _evaluate(instance, home, cursor):
     context = dg.build_sensor_context(
         instance=instance, cursor=cursor, resources={"warehouse": WarehouseResource(home=str(home.home))}
     )
-    result = inbox_sensor(context)
+    result = defs.resolve_sensor_def("inbox_sensor")(context)
     for request in result.dynamic_partitions_requests or []:  # what the daemon would apply
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     return result

@@ -27,6 +27,7 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
 from dataval_pipeline.anonymise import lexicon
+from dataval_pipeline.identifiers import is_valid_finess
 from dataval_pipeline.anonymise.recognizers import INITIAL, LANGUAGE, NAME_WORD, french_recognizers
 
 for noisy in ("presidio-analyzer", "presidio-anonymizer", "tldextract", "filelock"):
@@ -47,7 +48,8 @@ ESTABLISHMENT_NAME = re.compile(
 ARTICLE_REFERENCE = re.compile(r"\b(?:articles?[ \t]+)?[LRD][ .]?\s?\d{3,4}(?:-\d+)+(?:-\d+)*(?:[ \t]+[IVX]+)?\b")
 AGENCY = re.compile(r"\b(?:ARS|Agence régionale de santé)[ \t]+[\wÀ-ÿ' -]{2,40}")
 _TITLE_PREFIX = re.compile(r"^(?:" + "|".join(re.escape(t) for t in sorted(lexicon.TITLES, key=len, reverse=True)) + r")\s+")
-_NAME_TOKEN = re.compile(rf"{NAME_WORD}|{INITIAL}")
+_NAME_TOKEN = re.compile(rf"(?<![\w])(?:{INITIAL}|{NAME_WORD})(?![\w])")
+FINESS_CANDIDATE = re.compile(r"(?<![\w])[0-9][0-9AB][0-9]{7}(?![\w])")
 
 
 @dataclass(frozen=True)
@@ -199,10 +201,11 @@ def get_anonymiser(model: str = SPACY_MODEL) -> Anonymiser:
 
 # -- pure helpers ------------------------------------------------------------------------------------------
 def _protected_spans(text: str) -> list[tuple[int, int]]:
-    """What must stay readable whatever NER thinks: establishment names, agencies, article references."""
+    """What must stay readable whatever NER thinks: establishment names, agencies, article references, FINESS."""
     spans = []
     for pattern in (ESTABLISHMENT_NAME, ARTICLE_REFERENCE, AGENCY):
         spans += [m.span() for m in pattern.finditer(text)]
+    spans += [m.span() for m in FINESS_CANDIDATE.finditer(text) if is_valid_finess(m.group())]
     return spans
 
 

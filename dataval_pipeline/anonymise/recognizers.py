@@ -143,12 +143,26 @@ def first_name_person_recognizer() -> ContextSpanRecognizer:
     )
 
 
+def labelled_nir_recognizer() -> ContextSpanRecognizer:
+    """A NIR introduced as such is removed even with a wrong key (a typo is still someone's number)."""
+    return ContextSpanRecognizer(
+        "NIR", "FrLabelledNirRecognizer",
+        r"(?:NIR|n°[ \t]*de[ \t]+sécurité[ \t]+sociale|numéro[ \t]+de[ \t]+sécurité[ \t]+sociale)[ \t]*:?[ \t\n]*"
+        r"(?P<value>[12](?:[ .\n]?[0-9AB]){12}[ .\n]?\d{2})(?!\d)",
+    )
+
+
+def labelled_rpps_recognizer() -> ContextSpanRecognizer:
+    """An 11-digit number introduced as an RPPS is removed even if its check digit is wrong."""
+    return ContextSpanRecognizer("RPPS", "FrLabelledRppsRecognizer", r"RPPS[ \t]*(?:n°)?[ \t]*:?[ \t\n]*(?P<value>\d{11})(?!\d)")
+
+
 def email_recognizer() -> EmailRecognizer:
     return EmailRecognizer(supported_language=LANGUAGE, supported_entity="EMAIL")
 
 
 def french_recognizers() -> list[EntityRecognizer]:
     return [
-        NirRecognizer(), RppsRecognizer(), IbanRecognizer(), PhoneRecognizer(), email_recognizer(),
+        NirRecognizer(), labelled_nir_recognizer(), RppsRecognizer(), labelled_rpps_recognizer(), IbanRecognizer(), PhoneRecognizer(), email_recognizer(),
         birth_date_recognizer(), address_recognizer(), titled_person_recognizer(), first_name_person_recognizer(),
     ]

@@ -1,0 +1,133 @@
+"""Dagster glue of the anonymisation stage: ``anonymised_corpus`` and ``anonymisation_quality``."""
+
+import datetime as dt
+import json
+from collections import Counter
+
+import dagster as dg
+
+from dataval_pipeline.anonymise.engine import ANONYMISER_VERSION, KINDS
+from dataval_pipeline.anonymise.evaluate import Score, markdown, score_report
+from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.ingest.assets import RAW_REPORTS, raw_reports
+from dataval_pipeline.metadata import asset_metadata, markdown_table
+from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
+from dataval_pipeline.warehouse.store import UNPARTITIONED, delete_partition
+
+ANONYMISED_CORPUS = load_contract("anonymised_corpus")
+ANONYMISATION_QUALITY = load_contract("anonymisation_quality")
+
+
+def anonymised_row(report_id: str, text: str, anonymiser) -> dict:
+    result = anonymiser.anonymise(text)
+    return {
+        "report_id": report_id,
+        "text": result.text,
+        "entity_counts": json.dumps(result.entity_counts, sort_keys=True),
+        "entity_total": len(result.entities),
+        "char_count": len(result.text),
+        "anonymiser_version": ANONYMISER_VERSION,
+        "anonymised_at": dt.datetime.now(dt.timezone.utc),
+    }
+
+
+@dg.asset(
+    partitions_def=report_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[raw_reports],
+    group_name="anonymise",
+    kinds={"presidio", "parquet", "duckdb"},
+    owners=["team:data-engineering"],
+    code_version=f"anonymiser-{ANONYMISER_VERSION}-contract-{ANONYMISED_CORPUS.version}",
+    description=ANONYMISED_CORPUS.description,
+    metadata=asset_metadata(ANONYMISED_CORPUS),
+)
+def anonymised_corpus(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, anonymiser: AnonymiserResource
+) -> dg.MaterializeResult:
+    """Report text with personal data replaced by numbered placeholders: the only text the LLM may read."""
+    engine = anonymiser.get()
+    paths = warehouse.paths
+    written, skipped = 0, 0
+    entities: Counter[str] = Counter()
+    for report_id in context.partition_keys:
+        raw = warehouse.read(RAW_REPORTS, [report_id], restricted=True).to_pylist()
+        if not raw or raw[0]["status"] != "ok":
+            delete_partition(paths, ANONYMISED_CORPUS, report_id)  # a report now rejected leaves no stale row
+            skipped += 1
+            continue
+        row = anonymised_row(report_id, raw[0]["text"], engine)
+        warehouse.write_partition(ANONYMISED_CORPUS, report_id, [row])
+        entities.update(json.loads(row["entity_counts"]))
+        written += 1
+    warehouse.publish_views(ANONYMISED_CORPUS)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(written),
+            "reports_anonymised": dg.MetadataValue.int(written),
+            "reports_skipped_rejected": dg.MetadataValue.int(skipped),
+            "anonymiser_version": dg.MetadataValue.text(ANONYMISER_VERSION),
+            "entities": dg.MetadataValue.md(
+                markdown_table(["kind", "distinct entities"], [(k, entities[k]) for k in KINDS if entities[k]])
+                if entities else "No personal data found."
+            ),
+        }
+    )
+
+
+@dg.asset(
+    deps=[anonymised_corpus],
+    group_name="anonymise",
+    kinds={"presidio", "parquet"},
+    owners=["team:data-engineering"],
+    code_version=f"anonymiser-{ANONYMISER_VERSION}-contract-{ANONYMISATION_QUALITY.version}",
+    description=ANONYMISATION_QUALITY.description,
+    metadata=asset_metadata(ANONYMISATION_QUALITY),
+)
+def anonymisation_quality(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, anonymiser: AnonymiserResource
+) -> dg.MaterializeResult:
+    """Recall, precision and kept facts of the anonymiser, scored against gold.jsonl when one exists."""
+    paths = warehouse.paths
+    if not paths.gold.exists():
+        return dg.MaterializeResult(metadata={"evaluation": dg.MetadataValue.md("No gold labels: nothing to score.")})
+    gold = {}
+    for line in paths.gold.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record.get("expected_status") == "ok" and record.get("pii"):
+            gold[record["report_id"]] = record
+    raw = warehouse.read(RAW_REPORTS, restricted=True).to_pylist()
+    engine = anonymiser.get()
+    total, reports = Score(), 0
+    for row in raw:
+        record = gold.get(row["report_id"])
+        if record is None or row["status"] != "ok":
+            continue
+        result, detections = engine.anonymise_with_detections(row["text"])  # detections stay in memory
+        total.add(score_report(row["report_id"], row["text"], result, detections, record))
+        reports += 1
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = [
+        {"metric_scope": kind, "gold_items": total.gold[kind], "leaked": total.leaked[kind],
+         "recall": total.recall(kind), "precision": None, "keep_rate": None, "reports": reports,
+         "anonymiser_version": ANONYMISER_VERSION, "evaluated_at": now}
+        for kind in KINDS if total.gold[kind]
+    ]
+    rows.append({"metric_scope": "ALL", "gold_items": sum(total.gold.values()), "leaked": sum(total.leaked.values()),
+                 "recall": None if not total.gold else 1 - sum(total.leaked.values()) / sum(total.gold.values()),
+                 "precision": total.precision, "keep_rate": total.keep_rate, "reports": reports,
+                 "anonymiser_version": ANONYMISER_VERSION, "evaluated_at": now})
+    warehouse.write_partition(ANONYMISATION_QUALITY, UNPARTITIONED, rows)
+    warehouse.publish_views(ANONYMISATION_QUALITY)
+    leaks = Counter(kind for _, kind in total.leaks)
+    context.log.info(f"anonymisation scored on {reports} report(s); leaks by kind: {dict(leaks)}")
+    return dg.MaterializeResult(
+        metadata={
+            "evaluation": dg.MetadataValue.md(markdown(total, reports)),
+            "reports_scored": dg.MetadataValue.int(reports),
+            "precision": dg.MetadataValue.float(total.precision or 0.0),
+            "keep_rate": dg.MetadataValue.float(total.keep_rate or 0.0),
+            "min_recall": dg.MetadataValue.float(min((r["recall"] for r in rows if r["recall"] is not None), default=0.0)),
+        }
+    )

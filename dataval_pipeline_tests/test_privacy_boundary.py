@@ -1,0 +1,97 @@
+"""anonymised_corpus through Dagster, and the privacy boundary: no gold personal data after it."""
+
+import json
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from dataval_pipeline.anonymise.assets import anonymisation_quality, anonymised_corpus
+from dataval_pipeline.anonymise.evaluate import _compact, is_leaked
+from dataval_pipeline.ingest.assets import raw_reports
+from dataval_pipeline.ingest.normalise import collapse_whitespace
+from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
+from dataval_pipeline.settings import Paths
+from dataval_pipeline_tests.conftest import fill_inbox, read_gold
+from dataval_pipeline_tests.dagster_helpers import event_log_text, materialize_reports
+
+ASSETS = [raw_reports, anonymised_corpus]
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory, sample_corpus):
+    """raw_reports + anonymised_corpus over every report, then the quality evaluation (once per module)."""
+    home = Paths(tmp_path_factory.mktemp("boundary").resolve())
+    fill_inbox(home, sample_corpus)
+    home.reference.mkdir(parents=True, exist_ok=True)
+    home.gold.write_text((sample_corpus / "gold.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        first = materialize_reports(home, instance, ASSETS, anonymiser=True)
+        assert first.success
+        second = dg.materialize(
+            [anonymisation_quality], instance=instance,
+            resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource()},
+        )
+        assert second.success
+        yield home, instance, [first, second]
+
+
+def _product_values(paths) -> list[str]:
+    """Every string value of every product the analysts can read."""
+    values = []
+    for parquet in paths.warehouse.rglob("*.parquet"):
+        for row in pq.read_table(parquet).to_pylist():
+            values += [str(v) for v in row.values() if v is not None]
+    return values
+
+
+def test_no_personal_data_after_the_boundary(pipeline_run, sample_corpus):
+    paths, instance, results = pipeline_run
+    gold = [g for g in read_gold(sample_corpus) if g.get("pii")]
+    products = collapse_whitespace(" ".join(_product_values(paths)))
+    keep = [collapse_whitespace(k) for g in gold for k in g["keep"]]
+    for surface in keep:  # kept facts are allowed to (and must) stay
+        products = products.replace(surface, " ")
+    compact = _compact(products)
+    leaks = [(g["report_id"], p["kind"]) for g in gold for p in g["pii"]
+             if is_leaked(p["kind"], p["surface"], products, compact)]
+    assert not leaks, f"personal data in products: {leaks[:5]}"
+    catalog = paths.catalog.read_bytes().decode("latin-1")
+    log = "\n".join(event_log_text(instance, r.run_id) for r in results)
+    for surface in {p["surface"] for g in gold for p in g["pii"] if len(p["surface"]) >= 6}:
+        assert surface not in catalog
+        assert surface not in log, "personal data in the Dagster event log or metadata"
+
+
+def test_every_ok_report_has_one_anonymised_row(pipeline_run):
+    paths, _, _ = pipeline_run
+    con = duckdb.connect(str(paths.catalog), read_only=True)
+    try:
+        missing = con.execute(
+            "SELECT COUNT(*) FROM raw_reports r LEFT JOIN anonymised_corpus a USING (report_id) "
+            "WHERE r.status = 'ok' AND a.report_id IS NULL").fetchone()[0]
+        orphans = con.execute(
+            "SELECT COUNT(*) FROM anonymised_corpus a JOIN raw_reports r USING (report_id) "
+            "WHERE r.status <> 'ok'").fetchone()[0]
+        counts = [json.loads(c) for (c,) in con.execute("SELECT entity_counts FROM anonymised_corpus").fetchall()]
+    finally:
+        con.close()
+    assert missing == 0 and orphans == 0
+    assert all(c.get("PERSONNE", 0) >= 1 for c in counts if c)
+
+
+def test_quality_meets_the_targets_on_the_sample(pipeline_run):
+    paths, _, _ = pipeline_run
+    con = duckdb.connect(str(paths.catalog), read_only=True)
+    try:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "SELECT metric_scope, recall, precision, keep_rate, reports FROM anonymisation_quality").fetchall()}
+    finally:
+        con.close()
+    assert rows["ALL"][3] >= 10
+    for kind in ("PERSONNE", "NIR", "RPPS", "TELEPHONE", "EMAIL", "IBAN"):
+        assert rows[kind][0] >= 0.99, (kind, rows[kind])
+    for kind in ("ADRESSE", "DATE_NAISSANCE"):
+        assert rows[kind][0] >= 0.97, (kind, rows[kind])
+    assert rows["ALL"][1] >= 0.90 and rows["ALL"][2] >= 0.99
