@@ -2,13 +2,24 @@
 
 import dagster as dg
 
-from dataval_pipeline.anonymise.assets import anonymisation_quality, anonymised_corpus
-from dataval_pipeline.ingest.assets import raw_reports
+from dataval_pipeline.anonymise.assets import (
+    ANONYMISATION_QUALITY,
+    ANONYMISED_CORPUS,
+    anonymisation_quality,
+    anonymised_corpus,
+)
+from dataval_pipeline.contracts.checks import contract_checks
+from dataval_pipeline.ingest.assets import RAW_REPORTS, raw_reports
 from dataval_pipeline.ingest.sensors import build_inbox_sensor
 from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
 
 defs = dg.Definitions(
     assets=[raw_reports, anonymised_corpus, anonymisation_quality],
+    asset_checks=[
+        *contract_checks(raw_reports, RAW_REPORTS),
+        *contract_checks(anonymised_corpus, ANONYMISED_CORPUS),
+        *contract_checks(anonymisation_quality, ANONYMISATION_QUALITY),
+    ],
     sensors=[build_inbox_sensor([raw_reports, anonymised_corpus])],
     resources={"warehouse": WarehouseResource(), "anonymiser": AnonymiserResource()},
 )

@@ -94,7 +94,11 @@ class Contract:
 
 def _column(prop: dict) -> Column:
     options = prop.get("logicalTypeOptions") or {}
-    enum = options.get("enum")
+    enum = next(
+        (q["arguments"]["validValues"] for q in prop.get("quality") or []
+         if q.get("metric") == "invalidValues" and "validValues" in (q.get("arguments") or {})),
+        None,
+    )
     return Column(
         name=prop["name"],
         physical_type=prop["physicalType"],
