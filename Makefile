@@ -3,6 +3,10 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# datacontract-cli pins duckdb < 1.6 and typer < 0.28: it lints the contracts from its own environment.
+CONTRACTS_VENV ?= .venv-contracts
+CONTRACTS_STAMP := $(CONTRACTS_VENV)/.installed-stamp
+DATACONTRACT_CLI := datacontract-cli==1.2.8
 
 # dagster.yaml reads all DAGSTER_PG_* variables; these defaults apply when only DAGSTER_PG_HOST is set.
 export DAGSTER_PG_USER ?= postgres
@@ -10,7 +14,7 @@ export DAGSTER_PG_PASSWORD ?=
 export DAGSTER_PG_DB ?= dagster
 export DAGSTER_PG_PORT ?= 5432
 
-.PHONY: install demo test ui bench clean
+.PHONY: install demo test ui bench clean lint-contracts
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +22,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CONTRACTS_STAMP):
+	test -x $(CONTRACTS_VENV)/bin/python || $(PYTHON) -m venv $(CONTRACTS_VENV)
+	$(CONTRACTS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CONTRACTS_VENV)/bin/python -m pip install -q '$(DATACONTRACT_CLI)'
+	touch $(CONTRACTS_STAMP)
+
+install: $(STAMP) $(CONTRACTS_STAMP)
+
+lint-contracts: $(CONTRACTS_STAMP)
+	for contract in data_contracts/*.yaml; do $(CONTRACTS_VENV)/bin/datacontract lint "$$contract" || exit 1; done
 
 demo: $(STAMP)
 	$(BIN)/dataval demo
 
-test: $(STAMP)
-	$(BIN)/pytest
+test: $(STAMP) $(CONTRACTS_STAMP)
+	DATAVAL_DATACONTRACT_BIN=$(CURDIR)/$(CONTRACTS_VENV)/bin/datacontract $(BIN)/pytest
 
 ui: $(STAMP)
 	DAGSTER_HOME="$$($(BIN)/dataval dagster-home)" $(BIN)/dagster dev -w workspace.yaml
@@ -33,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(CONTRACTS_VENV) data .pytest_cache

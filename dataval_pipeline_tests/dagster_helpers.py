@@ -26,3 +26,23 @@ def event_log_text(instance: dg.DagsterInstance, run_id: str) -> str:
     """Everything the run wrote to the event log (messages, metadata), serialised."""
     records = instance.all_logs(run_id)
     return "\n".join(dg.serialize_value(record) for record in records)
+
+
+def register_and_run_all(paths: Paths, instance: dg.DagsterInstance, raise_on_error: bool = True):
+    """What `dataval demo` does with the real definitions: per-report assets in one run, then the rest."""
+    from dataval_pipeline.definitions import defs
+
+    register_inbox(paths, instance)
+    keys = instance.get_dynamic_partitions("reports")
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    resources = {**defs.resources, "warehouse": WarehouseResource(home=str(paths.home))}
+    results = []
+    for selection, tags in (([a for a in assets if a.partitions_def], range_tags(keys)),
+                            ([a for a in assets if not a.partitions_def], {})):
+        result = dg.materialize([*assets, *defs.asset_checks], instance=instance, resources=resources, tags=tags,
+                                run_config=QUIET_LOGS, selection=dg.AssetSelection.assets(*selection),
+                                raise_on_error=raise_on_error)
+        results.append(result)
+        if not result.success:
+            break
+    return results

@@ -82,8 +82,10 @@ class Contract:
         return [c for c in self.columns if not c.is_restricted]
 
     def arrow_schema(self, *, include_restricted: bool = True) -> pa.Schema:
+        """Columns and types. Every field is nullable on disk: ``required`` is enforced by the blocking
+        contract check, which names the rule and counts the rows, instead of one null failing a batch."""
         cols = self.columns if include_restricted else self.public_columns
-        return pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.required) for c in cols])
+        return pa.schema([pa.field(c.name, c.arrow_type) for c in cols])
 
     def column(self, name: str) -> Column:
         for column in self.columns:

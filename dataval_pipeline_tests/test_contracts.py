@@ -1,0 +1,182 @@
+"""Contracts: valid ODCS, the source of the code's schemas, enforced as blocking checks, versioned."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from dataval_pipeline.contracts import compat, load_contract
+from dataval_pipeline.contracts.model import CONTRACTS_DIR_ENV, contracts_dir
+from dataval_pipeline.definitions import defs
+from dataval_pipeline.ingest import assets as ingest_assets
+from dataval_pipeline.instance import REPO_ROOT
+from dataval_pipeline.settings import Paths
+from dataval_pipeline.warehouse import catalog, store
+from dataval_pipeline_tests.conftest import fill_inbox
+from dataval_pipeline_tests.dagster_helpers import register_and_run_all
+
+CONTRACTS = sorted(p.stem for p in contracts_dir().glob("*.yaml"))
+
+
+def _datacontract_bin() -> str:
+    candidate = os.environ.get("DATAVAL_DATACONTRACT_BIN") or str(REPO_ROOT / ".venv-contracts" / "bin" / "datacontract")
+    assert Path(candidate).exists(), "datacontract-cli is missing: `make test` installs it in .venv-contracts"
+    return candidate
+
+
+@pytest.mark.parametrize("product", CONTRACTS)
+def test_contract_lints_against_the_odcs_schema(product):
+    result = subprocess.run([_datacontract_bin(), "lint", str(contracts_dir() / f"{product}.yaml")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "valid" in result.stdout.lower()
+
+
+def test_contracts_are_released_with_a_major_bump_for_breaking_changes():
+    lock = compat.read_lock()
+    assert set(lock) == set(CONTRACTS), "new contract? run python -m dataval_pipeline.contracts.compat --write-lock"
+    problems = [p for c in compat.all_contracts() for p in compat.version_problems(lock[c.name], c)]
+    assert not problems, problems
+
+
+def test_breaking_change_detection():
+    contract = load_contract("raw_reports")
+    released = compat.snapshot(contract)
+    assert compat.breaking_changes(released, contract) == []
+    retyped = {**released, "columns": {**released["columns"], "page_count": "VARCHAR"}}
+    removed = {**released, "columns": {**released["columns"], "legacy_column": "VARCHAR"}}
+    assert compat.version_problems(retyped, contract) == [
+        "raw_reports: column page_count retyped VARCHAR -> BIGINT without a major version bump (still v1)"]
+    assert compat.breaking_changes(removed, contract) == ["column legacy_column removed"]
+    assert compat.version_problems({**removed, "version": "0.9.0"}, contract) == []
+
+
+def test_ui_schema_and_description_come_from_the_contract():
+    repo = defs.get_repository_def()
+    for product in ("raw_reports", "anonymised_corpus", "anonymisation_quality"):
+        contract = load_contract(product)
+        spec = repo.assets_defs_by_key[dg.AssetKey(product)].specs_by_key[dg.AssetKey(product)]
+        columns = spec.metadata["dagster/column_schema"].columns
+        assert [c.name for c in columns] == [c.name for c in contract.public_columns]
+        assert [c.type for c in columns] == [c.physical_type for c in contract.public_columns]
+        assert spec.description == contract.description
+        checks = {k.name for k in repo.asset_checks_defs_by_key if k.asset_key == dg.AssetKey(product)}
+        assert checks == {"contract", "quality"}
+
+
+@pytest.fixture(scope="module")
+def demo_products(tmp_path_factory, sample_corpus):
+    """Every asset materialised on three reports and the bad files, through the real definitions."""
+    home = Paths(tmp_path_factory.mktemp("contracts").resolve())
+    names = sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:3] + ["vide.pdf", "rapport_chiffre.pdf"]
+    fill_inbox(home, sample_corpus, names=names)
+    home.reference.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sample_corpus / "gold.jsonl", home.gold)
+    with dg.instance_for_test() as instance:
+        results = register_and_run_all(home, instance)
+        yield home, results
+
+
+def test_every_product_of_the_sample_passes_every_check(demo_products):
+    _, results = demo_products
+    evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
+    assert len(evaluations) == 2 * 3
+    failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata["result"].value) for e in evaluations if not e.passed]
+    assert not failed, failed
+
+
+def test_parquet_files_match_their_contracts(demo_products):
+    home, _ = demo_products
+    for product in ("raw_reports", "anonymised_corpus", "anonymisation_quality"):
+        contract = load_contract(product)
+        files = list((home.warehouse / product / f"v{contract.major}").glob("part-*.parquet"))
+        assert files, product
+        for path in files:
+            assert pq.read_schema(path).remove_metadata() == contract.arrow_schema(include_restricted=False)
+    for path in (home.restricted / "raw_reports" / "v1").glob("part-*.parquet"):
+        assert pq.read_schema(path).remove_metadata() == load_contract("raw_reports").arrow_schema()
+
+
+def _materialise_with_bad_rows(home, instance, corrupt):
+    """raw_reports + anonymised_corpus where ``corrupt`` alters each raw row before it is written."""
+    original = ingest_assets.raw_report_row
+
+    def corrupted(data, source_file, **kwargs):
+        return corrupt(original(data, source_file, **kwargs))
+
+    ingest_assets.raw_report_row = corrupted
+    try:
+        return register_and_run_all(home, instance, raise_on_error=False)[0]
+    finally:
+        ingest_assets.raw_report_row = original
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected"),
+    [
+        (lambda row: {**row, "status": "maybe"} if row["status"] == "ok" else row, "enum on `status`"),
+        (lambda row: {**row, "source_file": None}, "required on `source_file`"),
+        (lambda row: {**row, "sha256": "not-a-hash"}, "pattern on `sha256`"),
+    ],
+)
+def test_a_contract_breach_blocks_downstream(home, sample_corpus, corrupt, expected):
+    fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2])
+    with dg.instance_for_test() as instance:
+        result = _materialise_with_bad_rows(home, instance, corrupt)
+        (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "contract"]
+        assert not evaluation.passed
+        message = evaluation.metadata["result"].value
+        assert expected in message and "2 row(s)" in message, message
+        materialised = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+        assert materialised == {"raw_reports"}, "anonymised_corpus must not run after a failed blocking check"
+
+
+def test_a_duplicate_report_id_anywhere_in_the_product_blocks(home, sample_corpus):
+    fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2])
+    with dg.instance_for_test() as instance:
+        assert register_and_run_all(home, instance)[0].success
+        folder = home.warehouse / "raw_reports" / "v1"
+        first = sorted(folder.glob("part-*.parquet"))[0]
+        shutil.copyfile(first, folder / "part-0000000000000000.parquet")  # a stray copy, e.g. a bad manual fix
+        result = register_and_run_all(home, instance, raise_on_error=False)[0]
+        (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "contract"]
+    assert not evaluation.passed
+    assert "unique (whole product) on `report_id`: 1 row(s)" in evaluation.metadata["result"].value
+
+
+def test_a_new_major_version_is_written_beside_the_old_one(tmp_path, monkeypatch):
+    """v1 stays readable under warehouse/<product>/v1 and as <product>_v1; <product> points to v2."""
+    v1_dir, v2_dir = tmp_path / "v1", tmp_path / "v2"
+    v1_dir.mkdir()
+    v2_dir.mkdir()
+    source = yaml.safe_load((contracts_dir() / "anonymisation_quality.yaml").read_text())
+    (v1_dir / "anonymisation_quality.yaml").write_text(yaml.safe_dump(source))
+    breaking = {**source, "version": "2.0.0"}
+    breaking["schema"] = [{**source["schema"][0],
+                           "properties": [p for p in source["schema"][0]["properties"] if p["name"] != "keep_rate"]}]
+    (v2_dir / "anonymisation_quality.yaml").write_text(yaml.safe_dump(breaking))
+    paths = Paths(tmp_path / "home")
+    row = {"metric_scope": "ALL", "gold_items": 1, "leaked": 0, "recall": 1.0, "precision": 1.0, "reports": 1,
+           "anonymiser_version": "1.0.0", "evaluated_at": None}
+    for folder, extra in ((v1_dir, {"keep_rate": 1.0}), (v2_dir, {})):
+        monkeypatch.setenv(CONTRACTS_DIR_ENV, str(folder))
+        load_contract.cache_clear()
+        contract = load_contract("anonymisation_quality")
+        store.write_partition(paths, contract, store.UNPARTITIONED, [{**row, **extra}])
+        catalog.publish_views(paths, contract)
+    load_contract.cache_clear()
+    assert (paths.warehouse / "anonymisation_quality" / "v1" / "part-all.parquet").exists()
+    con = duckdb.connect(str(paths.catalog), read_only=True)
+    try:
+        v1_columns = [c[0] for c in con.execute("DESCRIBE anonymisation_quality_v1").fetchall()]
+        current = [c[0] for c in con.execute("DESCRIBE anonymisation_quality").fetchall()]
+        v2_columns = [c[0] for c in con.execute("DESCRIBE anonymisation_quality_v2").fetchall()]
+    finally:
+        con.close()
+    assert "keep_rate" in v1_columns and "keep_rate" not in current and current == v2_columns
