@@ -173,4 +173,19 @@ def run_demo(paths: Paths, reports: int = 20, seed: int = 7, console: Console | 
             if event.is_step_failure:
                 console.print(f"  failed step: {event.step_key}")
     print_summary(paths, console)
+    print_checks(results, console)
     return 1 if failed else 0
+
+
+def print_checks(results: list[dg.ExecuteInProcessResult], console: Console) -> None:
+    """Contract checks of the runs: one line per product, the failed rules in full."""
+    evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
+    if not evaluations:
+        return
+    table = Table(title="Contract checks")
+    for column in ("product", "check", "result"):
+        table.add_column(column)
+    for evaluation in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name)):
+        verdict = "passed" if evaluation.passed else f"[red]FAILED[/red]: {evaluation.metadata['result'].value}"
+        table.add_row(evaluation.asset_key.to_user_string(), evaluation.check_name, verdict)
+    console.print(table)
