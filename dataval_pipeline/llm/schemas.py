@@ -1,0 +1,35 @@
+"""What the LLM must answer, as pydantic models; theme ids come from the configured taxonomy."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from dataval_pipeline.config import theme_ids
+
+Severity = Literal["low", "medium", "high", "critical"]
+Trigger = Literal["complaint", "incident", "programme"]
+
+
+@functools.cache
+def report_analysis_model() -> type[BaseModel]:
+    """The answer schema, with the taxonomy's ids as an enum (constrained decoding keeps them valid)."""
+    theme = Literal[tuple(theme_ids())]  # type: ignore[valid-type]
+    evidence = create_model("Evidence", theme=(theme, ...), quote=(str, Field(max_length=400)))
+    return create_model(
+        "ReportAnalysis",
+        themes=(list[theme], Field(min_length=1, max_length=13)),
+        primary_theme=(theme, ...),
+        severity=(Severity, ...),
+        trigger=(Trigger, ...),
+        unannounced=(bool, ...),
+        evidence=(list[evidence], Field(max_length=20)),
+    )
+
+
+def schema_hash(model: type[BaseModel]) -> str:
+    return hashlib.sha256(json.dumps(model.model_json_schema(), sort_keys=True).encode()).hexdigest()[:12]

@@ -1,0 +1,111 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 that misbehaves on purpose, following a script.
+
+Each request pops the next behaviour (``ok`` once the script is empty). Request bodies are recorded, so
+tests can prove what left the privacy boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REPORT = re.compile(r"<rapport>\n(.*)\n</rapport>", re.DOTALL)
+
+
+def grounded_answer(text: str, **overrides) -> dict:
+    """A schema-valid analysis whose quote is copied from the report."""
+    lines = [line.strip() for line in text.splitlines() if len(line.strip()) > 30]
+    quote = (lines[0] if lines else text.strip())[:80]
+    answer = {"themes": ["staffing", "governance"], "primary_theme": "staffing", "severity": "medium",
+              "trigger": "programme", "unannounced": False,
+              "evidence": [{"theme": "staffing", "quote": quote}]}
+    answer.update(overrides)
+    return answer
+
+
+class ScriptedLLMServer:
+    def __init__(self, script: list[str] | None = None, delay_s: float = 0.0) -> None:
+        self.script = deque(script or [])
+        self.requests: list[dict] = []
+        self.delay_s = delay_s
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):  # noqa: N802 - http.server API
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server._lock:
+                    server.requests.append(body)
+                    behaviour = server.script.popleft() if server.script else "ok"
+                server.respond(self, behaviour, body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "ScriptedLLMServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def respond(self, handler: BaseHTTPRequestHandler, behaviour: str, body: dict) -> None:
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if behaviour == "500":
+            return self._send(handler, 500, {"error": {"message": "internal error"}})
+        if behaviour == "429":
+            return self._send(handler, 429, {"error": {"message": "slow down"}})
+        if behaviour == "timeout":
+            time.sleep(3)
+            return self._send(handler, 200, self._completion(grounded_answer(self._report(body))))
+        if behaviour == "no_json_schema" and body.get("response_format", {}).get("type") == "json_schema":
+            return self._send(handler, 400, {"error": {"message": "response_format json_schema is not supported"}})
+        text = self._report(body)
+        content = {
+            "invalid_json": "Voici l'analyse : {themes: staffing",
+            "schema_violation": json.dumps(grounded_answer(text, themes=["not_a_theme"], severity="terrible")),
+            "hallucinated_quote": json.dumps(grounded_answer(
+                text, evidence=[{"theme": "staffing", "quote": "Une phrase que le rapport ne contient pas du tout."}])),
+            "think": "<think>Le rapport parle d'effectifs… je réfléchis.</think>\n" + json.dumps(grounded_answer(text)),
+        }.get(behaviour, json.dumps(grounded_answer(text)))
+        return self._send(handler, 200, self._completion(content))
+
+    @staticmethod
+    def _report(body: dict) -> str:
+        for message in reversed(body.get("messages", [])):
+            match = REPORT.search(message.get("content") or "")
+            if match:
+                return match.group(1)
+        return ""
+
+    @staticmethod
+    def _completion(content: dict | str) -> dict:
+        text = content if isinstance(content, str) else json.dumps(content)
+        return {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": "scripted",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+            pass
