@@ -13,7 +13,7 @@ from dataval_pipeline.settings import paths
 def _demo(args: argparse.Namespace) -> int:
     from dataval_pipeline.demo import run_demo
 
-    return run_demo(paths(), reports=args.reports, seed=args.seed)
+    return run_demo(paths(), reports=args.reports, seed=args.seed, max_pages=args.max_pages)
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -57,6 +57,13 @@ def _anonymise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _llm_serve(args: argparse.Namespace) -> int:
+    from dataval_pipeline.llm.server import main as serve
+
+    argv = ["--port", str(args.port), "--parallel", str(args.parallel)] + (["--model", args.model] if args.model else [])
+    return serve(argv)
+
+
 def _dagster_home(args: argparse.Namespace) -> int:
     from dataval_pipeline.instance import prepare_dagster_home
 
@@ -69,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="run the whole pipeline on a sample corpus (embedded defaults)")
-    demo.add_argument("--reports", type=int, default=20, help="sample reports to generate if the inbox is empty")
+    demo.add_argument("--reports", type=int, default=3,
+                      help="sample reports to generate if the inbox is empty (short ones: the embedded LLM runs on CPU)")
+    demo.add_argument("--max-pages", type=int, default=1, help="longest sample report, in pages")
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(func=_demo)
 
@@ -84,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     anonymise.add_argument("path", help="a report PDF or a UTF-8 text file")
     anonymise.add_argument("--json", action="store_true", help="text and entities (kind, placeholder, start, end)")
     anonymise.set_defaults(func=_anonymise)
+
+    llm = commands.add_parser("llm", help="the embedded OpenAI-compatible LLM server")
+    llm_commands = llm.add_subparsers(dest="llm_command", required=True)
+    serve = llm_commands.add_parser("serve", help="serve the embedded model (or --model GGUF) on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--model", help="path of another GGUF model to serve")
+    serve.add_argument("--parallel", type=int, default=4, help="parallel slots (concurrent requests batched)")
+    serve.set_defaults(func=_llm_serve)
 
     home = commands.add_parser("dagster-home", help="prepare and print the DAGSTER_HOME the commands use")
     home.set_defaults(func=_dagster_home)

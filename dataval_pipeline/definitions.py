@@ -11,15 +11,17 @@ from dataval_pipeline.anonymise.assets import (
 from dataval_pipeline.contracts.checks import contract_checks
 from dataval_pipeline.ingest.assets import RAW_REPORTS, raw_reports
 from dataval_pipeline.ingest.sensors import build_inbox_sensor
-from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
+from dataval_pipeline.llm.assets import REPORT_CLASSIFICATIONS, report_classifications
+from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 
 defs = dg.Definitions(
-    assets=[raw_reports, anonymised_corpus, anonymisation_quality],
+    assets=[raw_reports, anonymised_corpus, anonymisation_quality, report_classifications],
     asset_checks=[
         *contract_checks(raw_reports, RAW_REPORTS),
         *contract_checks(anonymised_corpus, ANONYMISED_CORPUS),
         *contract_checks(anonymisation_quality, ANONYMISATION_QUALITY),
+        *contract_checks(report_classifications, REPORT_CLASSIFICATIONS),
     ],
-    sensors=[build_inbox_sensor([raw_reports, anonymised_corpus])],
-    resources={"warehouse": WarehouseResource(), "anonymiser": AnonymiserResource()},
+    sensors=[build_inbox_sensor([raw_reports, anonymised_corpus, report_classifications])],
+    resources={"warehouse": WarehouseResource(), "anonymiser": AnonymiserResource(), "llm": LLMResource()},
 )

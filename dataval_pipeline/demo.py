@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -24,12 +26,12 @@ from dataval_pipeline.settings import Paths
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def seed_inbox(paths: Paths, reports: int, seed: int, console: Console) -> None:
+def seed_inbox(paths: Paths, reports: int, seed: int, console: Console, max_pages: int = 15) -> None:
     """Fill an empty inbox with a sample corpus; gold labels and reference data go to reference/."""
     if inbox_files(paths):
         return
     with tempfile.TemporaryDirectory(prefix="dataval-sample-") as tmp:
-        summary = generate_sample(paths.inbox, Path(tmp), reports=reports, seed=seed)
+        summary = generate_sample(paths.inbox, Path(tmp), reports=reports, seed=seed, max_pages=max_pages)
         paths.reference.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(summary.gold_path, paths.gold)
         for item in summary.reference_dir.iterdir():
@@ -128,6 +130,7 @@ def print_summary(paths: Paths, console: Console) -> None:
             rejected.add_row(reason, str(count))
         console.print(rejected)
     _print_anonymisation(paths, console)
+    _print_llm(paths, console)
     console.print(f"DuckDB catalog: {paths.catalog}", soft_wrap=True)
     console.print(f"Analysts open it read-only: duckdb -readonly {paths.catalog}", soft_wrap=True)
 
@@ -141,6 +144,21 @@ def _query(paths: Paths, sql: str) -> list[tuple] | None:
         return None
     finally:
         con.close()
+
+
+def _print_llm(paths: Paths, console: Console) -> None:
+    themes = _query(paths, "SELECT theme, COUNT(*) FROM (SELECT UNNEST(themes) AS theme FROM report_classifications) "
+                           "GROUP BY 1 ORDER BY 2 DESC, 1")
+    if themes:
+        table = Table(title="report_classifications: reports per theme")
+        table.add_column("theme")
+        table.add_column("reports")
+        for theme, count in themes:
+            table.add_row(theme, str(count))
+        console.print(table)
+    quarantined = _query(paths, "SELECT reason, COUNT(*) FROM llm_quarantine GROUP BY 1")
+    for reason, count in quarantined or []:
+        console.print(f"[yellow]{count} report(s) quarantined by the LLM stage: {reason}[/yellow]")
 
 
 def _print_anonymisation(paths: Paths, console: Console) -> None:
@@ -159,9 +177,34 @@ def _print_anonymisation(paths: Paths, console: Console) -> None:
         console.print(table)
 
 
-def run_demo(paths: Paths, reports: int = 20, seed: int = 7, console: Console | None = None) -> int:
+@contextlib.contextmanager
+def llm_endpoint(paths: Paths, console: Console):
+    """The configured endpoint, or the embedded server for the duration of the demo."""
+    if os.environ.get("DATAVAL_LLM_BASE_URL"):
+        yield
+        return
+    from dataval_pipeline.llm.server import EmbeddedServer
+
+    with console.status("Starting the embedded LLM server (llama.cpp, Qwen2.5-Coder-0.5B-Instruct)…"):
+        server = EmbeddedServer(log=paths.home / "llm-server.log").start()
+    os.environ["DATAVAL_LLM_BASE_URL"], os.environ["DATAVAL_LLM_MODEL"] = server.base_url, server.model
+    console.print(f"Embedded LLM server on {server.base_url}", soft_wrap=True)
+    try:
+        yield
+    finally:
+        server.stop()
+        del os.environ["DATAVAL_LLM_BASE_URL"], os.environ["DATAVAL_LLM_MODEL"]
+
+
+def run_demo(paths: Paths, reports: int = 3, seed: int = 7, console: Console | None = None, max_pages: int = 1) -> int:
     console = console or Console()
-    seed_inbox(paths, reports, seed, console)
+    seed_inbox(paths, reports, seed, console, max_pages)
+    paths.home.mkdir(parents=True, exist_ok=True)
+    with llm_endpoint(paths, console):
+        return _run(paths, console)
+
+
+def _run(paths: Paths, console: Console) -> int:
     instance = get_instance(paths)
     keys = register_inbox(paths, instance)
     console.print(f"{len(keys)} report partition(s) registered; materialising every asset in one run…")

@@ -1,6 +1,8 @@
 """Dagster resources for what lives outside the code: the warehouse storage."""
 
 
+import dataclasses
+
 import dagster as dg
 import pyarrow as pa
 
@@ -39,3 +41,27 @@ class AnonymiserResource(dg.ConfigurableResource):
         from dataval_pipeline.anonymise.engine import get_anonymiser
 
         return get_anonymiser(self.spacy_model)
+
+
+class LLMResource(dg.ConfigurableResource):
+    """The OpenAI-compatible endpoint (DATAVAL_LLM_* variables) and the response cache under DATAVAL_HOME."""
+
+    base_url: str = ""  # empty: $DATAVAL_LLM_BASE_URL
+    model: str = ""  # empty: $DATAVAL_LLM_MODEL
+    concurrency: int = 0  # 0: $DATAVAL_LLM_CONCURRENCY or the default
+    max_chars_per_call: int = 0  # 0: $DATAVAL_LLM_MAX_CHARS or the default
+
+    def client(self, cache_dir):
+        from dataval_pipeline.llm.client import LLMSettings, ResponseCache, StructuredLLM
+
+        settings = LLMSettings.from_env(self.base_url or None, self.model or None)
+        if self.concurrency:
+            settings = dataclasses.replace(settings, concurrency=self.concurrency)
+        return StructuredLLM(settings, ResponseCache(cache_dir / "llm"))
+
+    def max_chars(self) -> int:
+        import os
+
+        from dataval_pipeline.llm.analysis import DEFAULT_MAX_CHARS
+
+        return self.max_chars_per_call or int(os.environ.get("DATAVAL_LLM_MAX_CHARS", DEFAULT_MAX_CHARS))

@@ -6,7 +6,7 @@ import dagster as dg
 
 from dataval_pipeline.demo import QUIET_LOGS, register_inbox
 from dataval_pipeline.ingest.sensors import range_tags
-from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
+from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 from dataval_pipeline.settings import Paths
 
 
@@ -29,13 +29,23 @@ def event_log_text(instance: dg.DagsterInstance, run_id: str) -> str:
 
 
 def register_and_run_all(paths: Paths, instance: dg.DagsterInstance, raise_on_error: bool = True):
-    """What `dataval demo` does with the real definitions: per-report assets in one run, then the rest."""
+    """What `dataval demo` does with the real definitions: per-report assets in one run, then the rest.
+    The LLM is a scripted OpenAI-compatible server on 127.0.0.1 (the real model has its own tests)."""
     from dataval_pipeline.definitions import defs
+    from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
     register_inbox(paths, instance)
     keys = instance.get_dynamic_partitions("reports")
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
-    resources = {**defs.resources, "warehouse": WarehouseResource(home=str(paths.home))}
+    with ScriptedLLMServer() as llm_server:
+        resources = {**defs.resources, "warehouse": WarehouseResource(home=str(paths.home)),
+                     "llm": LLMResource(base_url=llm_server.base_url, model="scripted")}
+        return _run_phases(instance, assets, keys, resources, raise_on_error)
+
+
+def _run_phases(instance, assets, keys, resources, raise_on_error):
+    from dataval_pipeline.definitions import defs
+
     results = []
     for selection, tags in (([a for a in assets if a.partitions_def], range_tags(keys)),
                             ([a for a in assets if not a.partitions_def], {})):

@@ -8,13 +8,16 @@ from pathlib import Path
 import duckdb
 
 from dataval_pipeline.instance import REPO_ROOT
+from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
 DATAVAL = str(Path(sys.executable).with_name("dataval"))
 
 
-def _run(args, home, timeout=600):
+def _run(args, home, timeout=600, llm_base_url=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "DATAVAL_"))}
     env["DATAVAL_HOME"] = str(home)
+    if llm_base_url:
+        env.update(DATAVAL_LLM_BASE_URL=llm_base_url, DATAVAL_LLM_MODEL="scripted")
     return subprocess.run([DATAVAL, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -28,8 +31,12 @@ def test_sample_command_writes_pdfs_gold_and_reference(tmp_path):
 
 
 def test_demo_runs_end_to_end_on_a_fresh_home(tmp_path):
+    """The whole demo in a subprocess; the LLM is a scripted server here (test_llm_embedded runs the real one)."""
     home = tmp_path / "home"
-    result = _run(["demo", "--reports", "4"], home)
+    with ScriptedLLMServer() as llm_server:
+        result = _run(["demo", "--reports", "4"], home, llm_base_url=llm_server.base_url)
+        again = _run(["demo"], home, llm_base_url=llm_server.base_url)  # reuses the inbox and the instance
+        calls = len(llm_server.requests)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "raw_reports" in result.stdout and "dataval.duckdb" in result.stdout
     assert (home / "dagster" / "dagster.yaml").exists(), "the embedded default uses a local DAGSTER_HOME"
@@ -37,13 +44,16 @@ def test_demo_runs_end_to_end_on_a_fresh_home(tmp_path):
     try:
         (rows,) = con.execute("SELECT COUNT(*) FROM raw_reports").fetchone()
         (rejected,) = con.execute("SELECT COUNT(*) FROM raw_reports WHERE status = 'rejected'").fetchone()
+        (distinct_texts,) = con.execute("SELECT COUNT(DISTINCT text) FROM anonymised_corpus").fetchone()
     finally:
         con.close()
     assert rows == len(list((home / "inbox").glob("*.pdf")))
     assert rejected in (4, 5)  # the scanned PDF is rescued when Tesseract is installed
-    # a second demo reuses the inbox and the instance
-    again = _run(["demo"], home)
     assert again.returncode == 0, again.stderr[-3000:]
+    assert "report_classifications" in result.stdout and "FAILED" not in result.stdout
+    # one call per distinct anonymised text (the decrypted copy of a report is answered from the cache),
+    # and none at all on the second demo
+    assert calls == distinct_texts < rows - rejected
 
 
 def test_anonymise_command_on_pdf_text_and_bad_file(tmp_path, sample_corpus):

@@ -59,7 +59,7 @@ def test_breaking_change_detection():
 
 def test_ui_schema_and_description_come_from_the_contract():
     repo = defs.get_repository_def()
-    for product in ("raw_reports", "anonymised_corpus", "anonymisation_quality"):
+    for product in ("raw_reports", "anonymised_corpus", "anonymisation_quality", "report_classifications"):
         contract = load_contract(product)
         spec = repo.assets_defs_by_key[dg.AssetKey(product)].specs_by_key[dg.AssetKey(product)]
         columns = spec.metadata["dagster/column_schema"].columns
@@ -86,14 +86,14 @@ def demo_products(tmp_path_factory, sample_corpus):
 def test_every_product_of_the_sample_passes_every_check(demo_products):
     _, results = demo_products
     evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
-    assert len(evaluations) == 2 * 3
+    assert len(evaluations) == 2 * 4
     failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata["result"].value) for e in evaluations if not e.passed]
     assert not failed, failed
 
 
 def test_parquet_files_match_their_contracts(demo_products):
     home, _ = demo_products
-    for product in ("raw_reports", "anonymised_corpus", "anonymisation_quality"):
+    for product in ("raw_reports", "anonymised_corpus", "anonymisation_quality", "report_classifications"):
         contract = load_contract(product)
         files = list((home.warehouse / product / f"v{contract.major}").glob("part-*.parquet"))
         assert files, product
@@ -134,7 +134,7 @@ def test_a_contract_breach_blocks_downstream(home, sample_corpus, corrupt, expec
         message = evaluation.metadata["result"].value
         assert expected in message and "2 row(s)" in message, message
         materialised = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
-        assert materialised == {"raw_reports"}, "anonymised_corpus must not run after a failed blocking check"
+        assert materialised == {"raw_reports"}, "nothing downstream may run after a failed blocking check"
 
 
 def test_a_duplicate_report_id_anywhere_in_the_product_blocks(home, sample_corpus):

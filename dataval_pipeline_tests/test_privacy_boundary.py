@@ -10,11 +10,13 @@ import pytest
 from dataval_pipeline.anonymise.assets import anonymisation_quality, anonymised_corpus
 from dataval_pipeline.anonymise.evaluate import _compact, is_leaked
 from dataval_pipeline.ingest.assets import raw_reports
+from dataval_pipeline.llm.assets import report_classifications
 from dataval_pipeline.ingest.normalise import collapse_whitespace
-from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
+from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 from dataval_pipeline.settings import Paths
 from dataval_pipeline_tests.conftest import fill_inbox, read_gold
-from dataval_pipeline_tests.dagster_helpers import event_log_text, materialize_reports
+from dataval_pipeline_tests.dagster_helpers import QUIET_LOGS, event_log_text, materialize_reports
+from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
 ASSETS = [raw_reports, anonymised_corpus]
 
@@ -29,12 +31,21 @@ def pipeline_run(tmp_path_factory, sample_corpus):
     with dg.instance_for_test() as instance:
         first = materialize_reports(home, instance, ASSETS, anonymiser=True)
         assert first.success
+        warehouse = WarehouseResource(home=str(home.home))
         second = dg.materialize(
             [anonymisation_quality], instance=instance,
-            resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource()},
+            resources={"warehouse": warehouse, "anonymiser": AnonymiserResource()},
         )
         assert second.success
-        yield home, instance, [first, second]
+        with ScriptedLLMServer() as llm_server:  # records every request body sent to "the LLM"
+            keys = instance.get_dynamic_partitions("reports")
+            third = dg.materialize(
+                [report_classifications], instance=instance, run_config=QUIET_LOGS,
+                resources={"warehouse": warehouse, "llm": LLMResource(base_url=llm_server.base_url, model="scripted")},
+                tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
+            )
+            assert third.success
+        yield home, instance, [first, second, third], list(llm_server.requests)
 
 
 def _product_values(paths) -> list[str]:
@@ -47,7 +58,7 @@ def _product_values(paths) -> list[str]:
 
 
 def test_no_personal_data_after_the_boundary(pipeline_run, sample_corpus):
-    paths, instance, results = pipeline_run
+    paths, instance, results, llm_requests = pipeline_run
     gold = [g for g in read_gold(sample_corpus) if g.get("pii")]
     products = collapse_whitespace(" ".join(_product_values(paths)))
     keep = [collapse_whitespace(k) for g in gold for k in g["keep"]]
@@ -57,6 +68,11 @@ def test_no_personal_data_after_the_boundary(pipeline_run, sample_corpus):
     leaks = [(g["report_id"], p["kind"]) for g in gold for p in g["pii"]
              if is_leaked(p["kind"], p["surface"], products, compact)]
     assert not leaks, f"personal data in products: {leaks[:5]}"
+    requests = collapse_whitespace(" ".join(m["content"] for r in llm_requests for m in r["messages"]))
+    assert "<PERSONNE_1>" in requests, "the LLM must have received the anonymised reports"
+    request_leaks = [(g["report_id"], p["kind"]) for g in gold for p in g["pii"]
+                     if is_leaked(p["kind"], p["surface"], _without(requests, keep), _compact(_without(requests, keep)))]
+    assert not request_leaks, f"personal data sent to the LLM: {request_leaks[:5]}"
     catalog = paths.catalog.read_bytes().decode("latin-1")
     log = "\n".join(event_log_text(instance, r.run_id) for r in results)
     for surface in {p["surface"] for g in gold for p in g["pii"] if len(p["surface"]) >= 6}:
@@ -64,8 +80,14 @@ def test_no_personal_data_after_the_boundary(pipeline_run, sample_corpus):
         assert surface not in log, "personal data in the Dagster event log or metadata"
 
 
+def _without(text: str, keep: list[str]) -> str:
+    for surface in keep:
+        text = text.replace(surface, " ")
+    return text
+
+
 def test_every_ok_report_has_one_anonymised_row(pipeline_run):
-    paths, _, _ = pipeline_run
+    paths, _, _, _ = pipeline_run
     con = duckdb.connect(str(paths.catalog), read_only=True)
     try:
         missing = con.execute(
@@ -82,7 +104,7 @@ def test_every_ok_report_has_one_anonymised_row(pipeline_run):
 
 
 def test_quality_meets_the_targets_on_the_sample(pipeline_run):
-    paths, _, _ = pipeline_run
+    paths, _, _, _ = pipeline_run
     con = duckdb.connect(str(paths.catalog), read_only=True)
     try:
         rows = {r[0]: r[1:] for r in con.execute(

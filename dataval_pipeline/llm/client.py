@@ -49,8 +49,12 @@ class LLMSettings:
 
     @classmethod
     def from_env(cls, base_url: str | None = None, model: str | None = None) -> "LLMSettings":
+        base_url = base_url or os.environ.get("DATAVAL_LLM_BASE_URL")
+        if not base_url:
+            raise RuntimeError("no LLM endpoint: set DATAVAL_LLM_BASE_URL (e.g. start `dataval llm serve` and use "
+                               "http://127.0.0.1:8765/v1)")
         return cls(
-            base_url=base_url or os.environ["DATAVAL_LLM_BASE_URL"],
+            base_url=base_url,
             model=model or os.environ.get("DATAVAL_LLM_MODEL", "default"),
             api_key=os.environ.get("DATAVAL_LLM_API_KEY", "not-needed"),
             concurrency=int(os.environ.get("DATAVAL_LLM_CONCURRENCY", DEFAULT_CONCURRENCY)),

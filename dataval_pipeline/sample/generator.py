@@ -68,7 +68,8 @@ def _establishment(rng: random.Random, planted: list[str]) -> Establishment:
 
 
 def generate_sample(
-    pdf_dir: Path, meta_dir: Path | None = None, *, reports: int = 20, seed: int = 7, with_bad_files: bool = True
+    pdf_dir: Path, meta_dir: Path | None = None, *, reports: int = 20, seed: int = 7, with_bad_files: bool = True,
+    max_pages: int = 15,
 ) -> SampleSummary:
     """Write ``reports`` PDFs (+ bad files) to ``pdf_dir``; gold and reference to ``meta_dir``."""
     meta_dir = meta_dir or pdf_dir
@@ -91,7 +92,7 @@ def generate_sample(
         est = establishments[index % n_establishments]
         report_rng = random.Random(f"dataval-report-{seed}-{index}")
         visit = dt.date(2024, 1, 8) + dt.timedelta(days=report_rng.randint(0, 640))
-        report = compose_report(report_rng, est, visit, index)
+        report = compose_report(report_rng, est, visit, index, max_pages=max_pages)
         pdf = render_pdf(report.blocks, report.header)
         (pdf_dir / report.file_name).write_bytes(pdf)
         gold = {"report_id": report_id_for(pdf), **report.gold}

@@ -121,14 +121,14 @@ def _measure(rng: random.Random, kind: str, theme: str, text: str) -> dict:
     return {"kind": measure_kind, "text": wording, "deadline": deadline}
 
 
-def compose_report(rng: random.Random, est: Establishment, visit: dt.date, index: int) -> Report:
+def compose_report(rng: random.Random, est: Establishment, visit: dt.date, index: int, max_pages: int = 15) -> Report:
     gold = Gold()
     onsite = rng.random() < 0.6
     style = rng.choice(list(NUMBERING_STYLES))
     ecart_label, remarque_label = NUMBERING_STYLES[style]
     trigger = rng.choice(["programme", "programme", "complaint", "incident"])
     unannounced = onsite and (trigger != "programme" or rng.random() < 0.4)
-    target_pages = rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 12, 15])
+    target_pages = min(max_pages, rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 12, 15]))
     all_themes = list(vocab.FINDINGS)
     themes = rng.sample(all_themes, k=rng.randint(1, 4))
     if "financial" in themes:

@@ -1,0 +1,100 @@
+"""Dagster glue of the LLM stage: ``report_classifications`` (and quarantined answers)."""
+
+import datetime as dt
+import json
+from collections import Counter
+
+import dagster as dg
+
+from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS, anonymised_corpus
+from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.llm.analysis import Analysis, analyse_reports
+from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION, load_prompt
+from dataval_pipeline.metadata import asset_metadata, markdown_table
+from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.resources import LLMResource, WarehouseResource
+from dataval_pipeline.warehouse.catalog import publish_views
+from dataval_pipeline.warehouse.store import delete_partition, write_partition
+
+REPORT_CLASSIFICATIONS = load_contract("report_classifications")
+LLM_QUARANTINE = load_contract("llm_quarantine")
+
+
+def _quarantine_partition(report_id: str, product: str) -> str:
+    return f"{report_id}-{product}"
+
+
+@dg.asset(
+    partitions_def=report_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[anonymised_corpus],
+    group_name="llm",
+    kinds={"llm", "parquet", "duckdb"},
+    owners=["team:data-engineering"],
+    code_version=f"prompt-{REPORT_ANALYSIS_VERSION}-contract-{REPORT_CLASSIFICATIONS.version}",
+    description=REPORT_CLASSIFICATIONS.description,
+    metadata=asset_metadata(REPORT_CLASSIFICATIONS),
+    pool="llm",
+)
+def report_classifications(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
+) -> dg.MaterializeResult:
+    """Themes, severity and grounded evidence of each report, read by the LLM from the anonymised text only."""
+    paths = warehouse.paths
+    folder = paths.warehouse / ANONYMISED_CORPUS.name / f"v{ANONYMISED_CORPUS.major}"
+    keys = [k for k in context.partition_keys if (folder / f"part-{k}.parquet").exists()]
+    for key in set(context.partition_keys) - set(keys):  # rejected upstream: no row, no stale row
+        delete_partition(paths, REPORT_CLASSIFICATIONS, key)
+    corpus = warehouse.read(ANONYMISED_CORPUS, keys).to_pylist() if keys else []
+    texts = {row["report_id"]: row["text"] for row in corpus}  # the privacy boundary: nothing else is sent
+    client = llm.client(paths.cache)
+    prompt = load_prompt()
+    results = analyse_reports(client, prompt, texts, llm.max_chars())
+    now = dt.datetime.now(dt.timezone.utc)
+    themes: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    dropped = 0
+    for report_id, result in results.items():
+        quarantine_key = _quarantine_partition(report_id, REPORT_CLASSIFICATIONS.name)
+        if isinstance(result, Analysis):
+            write_partition(paths, REPORT_CLASSIFICATIONS, report_id, [{
+                "report_id": report_id, "themes": result.themes, "primary_theme": result.primary_theme,
+                "severity": result.severity, "evidence": json.dumps(result.evidence, ensure_ascii=False),
+                "dropped_quotes": result.dropped_quotes, "llm_calls": result.calls,
+                "model": client.settings.model, "prompt_version": prompt.key, "classified_at": now,
+            }])
+            delete_partition(paths, LLM_QUARANTINE, quarantine_key)
+            themes.update(result.themes)
+            dropped += result.dropped_quotes
+        else:
+            delete_partition(paths, REPORT_CLASSIFICATIONS, report_id)
+            write_partition(paths, LLM_QUARANTINE, quarantine_key, [{
+                "report_id": report_id, "product": REPORT_CLASSIFICATIONS.name, "reason": result,
+                "model": client.settings.model, "quarantined_at": now,
+            }])
+            reasons[result] += 1
+    for contract in (REPORT_CLASSIFICATIONS, LLM_QUARANTINE):
+        publish_views(paths, contract)
+    stats = client.stats
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(len(results) - sum(reasons.values())),
+            "reports_quarantined": dg.MetadataValue.int(sum(reasons.values())),
+            "llm_calls": dg.MetadataValue.int(stats.calls),
+            "cache_hits": dg.MetadataValue.int(stats.cache_hits),
+            "retries": dg.MetadataValue.int(stats.retries),
+            "prompt_tokens": dg.MetadataValue.int(stats.prompt_tokens),
+            "completion_tokens": dg.MetadataValue.int(stats.completion_tokens),
+            "latency_p50_s": dg.MetadataValue.float(round(stats.percentile(50), 3)),
+            "latency_p95_s": dg.MetadataValue.float(round(stats.percentile(95), 3)),
+            "schema_failures": dg.MetadataValue.int(stats.schema_failures),
+            "repairs": dg.MetadataValue.int(stats.repairs),
+            "dropped_ungrounded_quotes": dg.MetadataValue.int(dropped),
+            "model": dg.MetadataValue.text(client.settings.model),
+            "prompt_version": dg.MetadataValue.text(prompt.key),
+            "themes": dg.MetadataValue.md(markdown_table(["theme", "reports"], themes.most_common())
+                                          if themes else "No report classified."),
+            "quarantine_reasons": dg.MetadataValue.md(markdown_table(["reason", "reports"], reasons.most_common())
+                                                      if reasons else "None."),
+        }
+    )
