@@ -110,3 +110,20 @@ def test_json_entities_point_at_placeholders(anonymiser):
     for entity in result.entities:
         assert result.text[entity.start:entity.end] == f"<{entity.placeholder}>"
         assert entity.placeholder.startswith(entity.kind)
+
+
+def test_a_name_cut_by_a_page_break_and_a_running_header(anonymiser):
+    from dataval_pipeline.ingest.normalise import strip_running_lines
+
+    pages = ["ARS Corse — Rapport de contrôle — EHPAD Les Cèdres\nPage 1\nLes frais sont prélevés sur le compte "
+             "de Madame Nathalie",
+             "ARS Corse — Rapport de contrôle — EHPAD Les Cèdres\nPage 2\nMartin-Garcia, domiciliée à Ajaccio."]
+    text = "\f".join(strip_running_lines(pages))
+    assert "ARS Corse" not in text and "Page 2" not in text
+    out = anonymiser.anonymise(text).text
+    assert "Nathalie" not in out and "Martin" not in out, out
+
+
+def test_a_name_followed_by_an_agency_keeps_the_agency(anonymiser):
+    out = anonymiser.anonymise("Le rapport signé par Madame Nathalie\nARS Corse, le 3 mars 2025.").text
+    assert "Nathalie" not in out and "ARS Corse" in out, out

@@ -163,8 +163,8 @@ class Anonymiser:
             source = (result.recognition_metadata or {}).get("recognizer_name", "")
             start, end = result.start, result.end
             if result.entity_type == "PERSONNE":
-                trimmed = _trim_person(text, start, end)
-                if trimmed is None or _overlaps(*trimmed, protected):
+                trimmed = _trim_person(text, start, end, protected)
+                if trimmed is None:
                     continue
                 start, end = trimmed
             elif result.entity_type == "ADRESSE" and _is_establishment_address(text, start):
@@ -209,17 +209,22 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _trim_person(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Drop titles, punctuation and report words around a name; None when nothing name-like is left."""
+def _trim_person(text: str, start: int, end: int, protected: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Drop titles, punctuation, report words and protected text (an agency, an establishment) around a
+    name; keep the name words before the first protected word. None when nothing name-like is left."""
     surface = text[start:end]
     title = _TITLE_PREFIX.match(surface)
     if title:
         start += title.end()
-    tokens = [m for m in _NAME_TOKEN.finditer(text, start, end)]
-    tokens = [m for m in tokens if fold(m.group()) not in lexicon.NOT_NAMES and m.group() not in lexicon.TITLES]
-    if not tokens:
+    kept = []
+    for match in _NAME_TOKEN.finditer(text, start, end):
+        if _overlaps(*match.span(), protected):
+            break
+        if fold(match.group()) not in lexicon.NOT_NAMES and match.group() not in lexicon.TITLES:
+            kept.append(match)
+    if not kept:
         return None
-    return tokens[0].start(), tokens[-1].end()
+    return kept[0].start(), kept[-1].end()
 
 
 def _is_establishment_address(text: str, start: int) -> bool:

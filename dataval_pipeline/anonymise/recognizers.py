@@ -22,7 +22,7 @@ LOWER = "a-zàâäçéèêëîïôöùûüÿæœ"
 # A name word: Capitalised or ALL CAPS, possibly hyphenated or with an apostrophe (Jean-Pierre, DUMONT-LEROY, D'Almeida).
 NAME_WORD = rf"[{UPPER}](?:[{LOWER}]+|[{UPPER}]+)?(?:['’-][{UPPER}](?:[{LOWER}]+|[{UPPER}]+))*"
 PARTICLE = r"(?:de|du|des|d'|d’|le|la|van|von|ben|el)"
-NAME = rf"{NAME_WORD}(?:[ \t]*\n?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}){{0,3}}"
+NAME = rf"{NAME_WORD}(?:[ \t]*[\n\f]?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}){{0,3}}"
 INITIAL = rf"[{UPPER}]\.(?:[ \t]?[{UPPER}]\.)?"
 TITLE = r"(?:M\.|MM\.|Mmes?|Mlle|Madame|Monsieur|Mademoiselle|Messieurs|Mesdames|Dr\.?|Docteur|Pr\.?|Professeur|Me|Maître)"
 DATE = (rf"(?:\d{{1,2}}(?:er)?[ \t\n]+(?:{'|'.join(lexicon.MONTHS)})[ \t\n]+\d{{4}}"
@@ -125,7 +125,7 @@ def titled_person_recognizer() -> ContextSpanRecognizer:
     """A title followed by a name or an initial: Mme Karine VASSEUR, Dr Jean-Luc Diallo, Mme B."""
     return ContextSpanRecognizer(
         "PERSONNE", "FrTitledPersonRecognizer",
-        rf"(?<![\w.]){TITLE}[ \t]*\n?[ \t]*(?P<value>{NAME}|{INITIAL})", flags=0,
+        rf"(?<![\w.]){TITLE}[ \t]*[\n\f]?[ \t]*(?P<value>{NAME}|{INITIAL})", flags=0,
     )
 
 
@@ -138,7 +138,7 @@ def first_name_person_recognizer() -> ContextSpanRecognizer:
     )
     return ContextSpanRecognizer(
         "PERSONNE", "FrFirstNamePersonRecognizer",
-        rf"(?<![\w])(?P<value>(?:{first})[ \t]*\n?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}(?:[ \t]+{NAME_WORD})?)(?![\w])",
+        rf"(?<![\w])(?P<value>(?:{first})[ \t]*[\n\f]?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}(?:[ \t]+{NAME_WORD})?)(?![\w])",
         flags=0,
     )
 

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from dataval_pipeline.identifiers import report_id_for
-from dataval_pipeline.ingest.normalise import normalise_page
+from dataval_pipeline.ingest.normalise import normalise_page, strip_running_lines
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings can quote document content
 
@@ -142,7 +142,7 @@ def extract_text(data: bytes, *, use_ocr: bool | None = None) -> Extraction:
         if all(len(p) < MIN_TEXT_CHARS for p in pages):
             raise Rejected("no text layer on any page, and OCR found no text either")
         return Extraction(PAGE_SEPARATOR.join(pages), page_count, "ocr")
-    return Extraction(PAGE_SEPARATOR.join(pages), page_count, "text_layer")
+    return Extraction(PAGE_SEPARATOR.join(strip_running_lines(pages)), page_count, "text_layer")
 
 
 def raw_report_row(data: bytes, source_file: str, *, use_ocr: bool | None = None) -> dict:

@@ -32,3 +32,31 @@ def normalise_page(text: str) -> str:
 def collapse_whitespace(text: str) -> str:
     """One space for any run of whitespace: how gold surfaces and quotes are compared."""
     return " ".join(text.split())
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def strip_running_lines(pages: list[str], edge_lines: int = 2) -> list[str]:
+    """Remove running headers and footers: lines at the top or bottom of pages that repeat on most
+    pages (numbers ignored, so "Page 3" and "Page 4" are the same line). Without this, a name cut by
+    a page break would have a header in its middle."""
+    if len(pages) < 2:
+        return pages
+    split = [page.split("\n") for page in pages]
+    counts: dict[str, int] = {}
+    for lines in split:
+        edges = {_DIGITS.sub("#", line) for line in lines[:edge_lines] + lines[-edge_lines:] if line.strip()}
+        for key in edges:
+            counts[key] = counts.get(key, 0) + 1
+    running = {key for key, count in counts.items() if count >= max(2, (len(pages) + 1) // 2)}
+    cleaned = []
+    for lines in split:
+        head = 0
+        while head < min(edge_lines, len(lines)) and _DIGITS.sub("#", lines[head]) in running:
+            head += 1
+        tail = len(lines)
+        while tail > head and len(lines) - tail < edge_lines and _DIGITS.sub("#", lines[tail - 1]) in running:
+            tail -= 1
+        cleaned.append("\n".join(lines[head:tail]).strip())
+    return cleaned

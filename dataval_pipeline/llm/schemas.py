@@ -22,12 +22,13 @@ def report_analysis_model() -> type[BaseModel]:
     evidence = create_model("Evidence", theme=(theme, ...), quote=(str, Field(max_length=400)))
     return create_model(
         "ReportAnalysis",
-        themes=(list[theme], Field(min_length=1, max_length=13)),
+        # Bounded lists keep a small model from enumerating the whole taxonomy (and running out of tokens).
+        themes=(list[theme], Field(min_length=1, max_length=5)),
         primary_theme=(theme, ...),
         severity=(Severity, ...),
         trigger=(Trigger, ...),
         unannounced=(bool, ...),
-        evidence=(list[evidence], Field(max_length=20)),
+        evidence=(list[evidence], Field(max_length=5)),
     )
 
 
