@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dataval_pipeline.ingest.landing import inbox_files, land_inbox
-from dataval_pipeline.ingest.sensors import new_report_ids, range_tags
+from dataval_pipeline.ingest.sensors import new_report_ids
 from dataval_pipeline.instance import get_instance
-from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.partitions import range_tags, report_partitions
 from dataval_pipeline.sample import generate_sample
 from dataval_pipeline.settings import Paths
 

@@ -14,6 +14,15 @@ def report_id_for(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def sha256_of_file(path) -> str:
+    """Streaming sha256 (report PDFs and model files can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def luhn_checksum(digits: str) -> int:
     total = 0
     for index, char in enumerate(reversed(digits)):

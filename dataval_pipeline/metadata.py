@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
 
@@ -31,6 +31,24 @@ def asset_metadata(contract: Contract) -> dict:
         "contract_version": contract.version,
         "contract": dg.MetadataValue.path(f"data_contracts/{contract.name}.yaml"),
     }
+
+
+OWNERS = ["team:data-engineering"]
+
+
+def product_asset(contract: Contract, *, group: str, kinds: set[str], code_version: str, per_report: bool = True,
+                  **extra) -> Callable:
+    """``@dg.asset`` for a data product: name, description, schema and owners from its contract;
+    per-report products are partitioned by report and backfilled in single runs."""
+    if per_report:
+        from dataval_pipeline.partitions import report_partitions
+
+        extra = {"partitions_def": report_partitions, "backfill_policy": dg.BackfillPolicy.single_run(), **extra}
+    return dg.asset(
+        name=contract.name, group_name=group, kinds=kinds, owners=OWNERS,
+        code_version=f"{code_version}-contract-{contract.version}", description=contract.description,
+        metadata=asset_metadata(contract), **extra,
+    )
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -28,6 +28,12 @@ class WarehouseResource(dg.ConfigurableResource):
     def read(self, contract: Contract, partitions: list[str] | None = None, *, restricted: bool = False) -> pa.Table:
         return store.read_partitions(self.paths, contract, partitions, restricted=restricted)
 
+    def existing_partitions(self, contract: Contract, partitions: list[str]) -> list[str]:
+        return store.existing_partitions(self.paths, contract, partitions)
+
+    def delete_partition(self, contract: Contract, partition: str) -> None:
+        store.delete_partition(self.paths, contract, partition)
+
     def publish_views(self, contract: Contract) -> list[str]:
         return catalog.publish_views(self.paths, contract)
 

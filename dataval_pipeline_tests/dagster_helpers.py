@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dataval_pipeline.demo import QUIET_LOGS, register_inbox
-from dataval_pipeline.ingest.sensors import range_tags
+from dataval_pipeline.partitions import range_tags
 from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 from dataval_pipeline.settings import Paths
 

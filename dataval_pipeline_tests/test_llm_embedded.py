@@ -9,7 +9,7 @@ import pytest
 from dataval_pipeline.anonymise.assets import anonymised_corpus
 from dataval_pipeline.ingest.assets import raw_reports
 from dataval_pipeline.ingest.normalise import collapse_whitespace
-from dataval_pipeline.ingest.sensors import range_tags
+from dataval_pipeline.partitions import range_tags
 from dataval_pipeline.llm.assets import report_classifications
 from dataval_pipeline.llm.model_files import MODEL_SHA256, embedded_model_path
 from dataval_pipeline.llm.server import EmbeddedServer

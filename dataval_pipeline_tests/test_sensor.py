@@ -5,7 +5,7 @@ import shutil
 import dagster as dg
 
 from dataval_pipeline.definitions import defs
-from dataval_pipeline.ingest.sensors import RANGE_END, RANGE_START
+from dataval_pipeline.partitions import RANGE_END, RANGE_START
 from dataval_pipeline.resources import WarehouseResource
 from dataval_pipeline_tests.conftest import fill_inbox
 

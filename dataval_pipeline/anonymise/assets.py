@@ -10,10 +10,9 @@ from dataval_pipeline.anonymise.engine import ANONYMISER_VERSION, KINDS
 from dataval_pipeline.anonymise.evaluate import Score, markdown, score_report
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.ingest.assets import RAW_REPORTS, raw_reports
-from dataval_pipeline.metadata import asset_metadata, markdown_table
-from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
-from dataval_pipeline.warehouse.store import UNPARTITIONED, delete_partition
+from dataval_pipeline.warehouse.store import UNPARTITIONED
 
 ANONYMISED_CORPUS = load_contract("anonymised_corpus")
 ANONYMISATION_QUALITY = load_contract("anonymisation_quality")
@@ -32,29 +31,19 @@ def anonymised_row(report_id: str, text: str, anonymiser) -> dict:
     }
 
 
-@dg.asset(
-    partitions_def=report_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[raw_reports],
-    group_name="anonymise",
-    kinds={"presidio", "parquet", "duckdb"},
-    owners=["team:data-engineering"],
-    code_version=f"anonymiser-{ANONYMISER_VERSION}-contract-{ANONYMISED_CORPUS.version}",
-    description=ANONYMISED_CORPUS.description,
-    metadata=asset_metadata(ANONYMISED_CORPUS),
-)
+@product_asset(ANONYMISED_CORPUS, group="anonymise", kinds={"presidio", "parquet", "duckdb"},
+               code_version=f"anonymiser-{ANONYMISER_VERSION}", deps=[raw_reports])
 def anonymised_corpus(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, anonymiser: AnonymiserResource
 ) -> dg.MaterializeResult:
     """Report text with personal data replaced by numbered placeholders: the only text the LLM may read."""
     engine = anonymiser.get()
-    paths = warehouse.paths
     written, skipped = 0, 0
     entities: Counter[str] = Counter()
     for report_id in context.partition_keys:
         raw = warehouse.read(RAW_REPORTS, [report_id], restricted=True).to_pylist()
         if not raw or raw[0]["status"] != "ok":
-            delete_partition(paths, ANONYMISED_CORPUS, report_id)  # a report now rejected leaves no stale row
+            warehouse.delete_partition(ANONYMISED_CORPUS, report_id)  # a report now rejected leaves no stale row
             skipped += 1
             continue
         row = anonymised_row(report_id, raw[0]["text"], engine)
@@ -76,15 +65,8 @@ def anonymised_corpus(
     )
 
 
-@dg.asset(
-    deps=[anonymised_corpus],
-    group_name="anonymise",
-    kinds={"presidio", "parquet"},
-    owners=["team:data-engineering"],
-    code_version=f"anonymiser-{ANONYMISER_VERSION}-contract-{ANONYMISATION_QUALITY.version}",
-    description=ANONYMISATION_QUALITY.description,
-    metadata=asset_metadata(ANONYMISATION_QUALITY),
-)
+@product_asset(ANONYMISATION_QUALITY, group="anonymise", kinds={"presidio", "parquet"},
+               code_version=f"anonymiser-{ANONYMISER_VERSION}", per_report=False, deps=[anonymised_corpus])
 def anonymisation_quality(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, anonymiser: AnonymiserResource
 ) -> dg.MaterializeResult:

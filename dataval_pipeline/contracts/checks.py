@@ -16,8 +16,7 @@ from dataval_pipeline.contracts.validation import (
     run_sql_rules,
     validate_schema,
 )
-from dataval_pipeline.ingest.sensors import RANGE_END, RANGE_START
-from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.partitions import RANGE_END, RANGE_START, report_partitions
 from dataval_pipeline.resources import WarehouseResource
 from dataval_pipeline.warehouse.catalog import view_sql
 
@@ -67,7 +66,9 @@ def contract_checks(asset: dg.AssetsDefinition, contract: Contract) -> list[dg.A
     )
     def blocking_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         restricted = len(contract.public_columns) != len(contract.columns)
-        table = warehouse.read(contract, _existing(warehouse, contract, run_partition_keys(context)), restricted=restricted)
+        keys = run_partition_keys(context)
+        keys = None if keys is None else warehouse.existing_partitions(contract, keys)
+        table = warehouse.read(contract, keys, restricted=restricted)
         outcome = validate_schema(contract, table)
         con = product_connection(warehouse)
         try:
@@ -94,10 +95,3 @@ def contract_checks(asset: dg.AssetsDefinition, contract: Contract) -> list[dg.A
 
     return [blocking_check, warning_check]
 
-
-def _existing(warehouse: WarehouseResource, contract: Contract, keys: list[str] | None) -> list[str] | None:
-    """Run partitions that wrote a file (a rejected report writes no downstream row)."""
-    if keys is None:
-        return None
-    folder = warehouse.paths.warehouse / contract.name / f"v{contract.major}"
-    return [k for k in keys if (folder / f"part-{k}.parquet").exists()]

@@ -8,8 +8,7 @@ import dagster as dg
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.ingest.extract import raw_report_row
 from dataval_pipeline.ingest.landing import landing_pdf, read_sidecar
-from dataval_pipeline.metadata import asset_metadata, markdown_table
-from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import WarehouseResource
 
 RAW_REPORTS = load_contract("raw_reports")
@@ -32,16 +31,7 @@ def ingest_one(warehouse: WarehouseResource, report_id: str) -> dict:
     return row
 
 
-@dg.asset(
-    partitions_def=report_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="ingest",
-    kinds={"pdf", "parquet", "duckdb"},
-    owners=["team:data-engineering"],
-    code_version=f"contract-{RAW_REPORTS.version}",
-    description=RAW_REPORTS.description,
-    metadata=asset_metadata(RAW_REPORTS),
-)
+@product_asset(RAW_REPORTS, group="ingest", kinds={"pdf", "parquet", "duckdb"}, code_version="extract-1")
 def raw_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Text of each report PDF, or the reason it could not be read (restricted: the text is personal data)."""
     statuses: Counter[str] = Counter()

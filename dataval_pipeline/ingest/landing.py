@@ -9,7 +9,6 @@ even if someone moves or deletes the inbox file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from dataval_pipeline.identifiers import sha256_of_file
 from dataval_pipeline.settings import Paths, make_private_dir
 
 REPORT_SUFFIXES = {".pdf"}
@@ -27,14 +27,6 @@ class LandedFile:
     report_id: str
     source_file: str
     new_content: bool  # False when the same bytes had already landed (a duplicate)
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def landing_pdf(paths: Paths, report_id: str) -> Path:
@@ -61,7 +53,7 @@ def land_file(paths: Paths, source: Path) -> LandedFile:
     """Put one inbox file into the landing zone (idempotent)."""
     make_private_dir(paths.restricted)
     make_private_dir(paths.landing)
-    report_id = _sha256_of(source)[:16]
+    report_id = sha256_of_file(source)[:16]
     target = landing_pdf(paths, report_id)
     sidecar = read_sidecar(paths, report_id)
     new_content = not target.exists()

@@ -4,11 +4,8 @@
 import dagster as dg
 
 from dataval_pipeline.ingest.landing import land_inbox
-from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.partitions import range_tags, report_partitions
 from dataval_pipeline.resources import WarehouseResource
-
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-
 
 def new_report_ids(landed_ids: list[str], existing: set[str]) -> list[str]:
     """Keys not yet registered, in arrival order, each once (duplicates add nothing)."""
@@ -18,11 +15,6 @@ def new_report_ids(landed_ids: list[str], existing: set[str]) -> list[str]:
             seen.add(report_id)
             keys.append(report_id)
     return keys
-
-
-def range_tags(keys: list[str]) -> dict[str, str]:
-    """Tags that make one run cover consecutive dynamic partitions (single-run backfill policy)."""
-    return {RANGE_START: keys[0], RANGE_END: keys[-1]}
 
 
 def build_inbox_sensor(targets: list[dg.AssetsDefinition]) -> dg.SensorDefinition:

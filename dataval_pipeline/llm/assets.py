@@ -10,11 +10,8 @@ from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS, anonymised_corp
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.llm.analysis import Analysis, analyse_reports
 from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION, load_prompt
-from dataval_pipeline.metadata import asset_metadata, markdown_table
-from dataval_pipeline.partitions import report_partitions
+from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import LLMResource, WarehouseResource
-from dataval_pipeline.warehouse.catalog import publish_views
-from dataval_pipeline.warehouse.store import delete_partition, write_partition
 
 REPORT_CLASSIFICATIONS = load_contract("report_classifications")
 LLM_QUARANTINE = load_contract("llm_quarantine")
@@ -24,30 +21,18 @@ def _quarantine_partition(report_id: str, product: str) -> str:
     return f"{report_id}-{product}"
 
 
-@dg.asset(
-    partitions_def=report_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[anonymised_corpus],
-    group_name="llm",
-    kinds={"llm", "parquet", "duckdb"},
-    owners=["team:data-engineering"],
-    code_version=f"prompt-{REPORT_ANALYSIS_VERSION}-contract-{REPORT_CLASSIFICATIONS.version}",
-    description=REPORT_CLASSIFICATIONS.description,
-    metadata=asset_metadata(REPORT_CLASSIFICATIONS),
-    pool="llm",
-)
+@product_asset(REPORT_CLASSIFICATIONS, group="llm", kinds={"llm", "parquet", "duckdb"},
+               code_version=f"prompt-{REPORT_ANALYSIS_VERSION}", deps=[anonymised_corpus], pool="llm")
 def report_classifications(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
 ) -> dg.MaterializeResult:
     """Themes, severity and grounded evidence of each report, read by the LLM from the anonymised text only."""
-    paths = warehouse.paths
-    folder = paths.warehouse / ANONYMISED_CORPUS.name / f"v{ANONYMISED_CORPUS.major}"
-    keys = [k for k in context.partition_keys if (folder / f"part-{k}.parquet").exists()]
+    keys = warehouse.existing_partitions(ANONYMISED_CORPUS, list(context.partition_keys))
     for key in set(context.partition_keys) - set(keys):  # rejected upstream: no row, no stale row
-        delete_partition(paths, REPORT_CLASSIFICATIONS, key)
+        warehouse.delete_partition(REPORT_CLASSIFICATIONS, key)
     corpus = warehouse.read(ANONYMISED_CORPUS, keys).to_pylist() if keys else []
     texts = {row["report_id"]: row["text"] for row in corpus}  # the privacy boundary: nothing else is sent
-    client = llm.client(paths.cache)
+    client = llm.client(warehouse.paths.cache)
     prompt = load_prompt()
     results = analyse_reports(client, prompt, texts, llm.max_chars())
     now = dt.datetime.now(dt.timezone.utc)
@@ -57,24 +42,24 @@ def report_classifications(
     for report_id, result in results.items():
         quarantine_key = _quarantine_partition(report_id, REPORT_CLASSIFICATIONS.name)
         if isinstance(result, Analysis):
-            write_partition(paths, REPORT_CLASSIFICATIONS, report_id, [{
+            warehouse.write_partition(REPORT_CLASSIFICATIONS, report_id, [{
                 "report_id": report_id, "themes": result.themes, "primary_theme": result.primary_theme,
                 "severity": result.severity, "evidence": json.dumps(result.evidence, ensure_ascii=False),
                 "dropped_quotes": result.dropped_quotes, "llm_calls": result.calls,
                 "model": client.settings.model, "prompt_version": prompt.key, "classified_at": now,
             }])
-            delete_partition(paths, LLM_QUARANTINE, quarantine_key)
+            warehouse.delete_partition(LLM_QUARANTINE, quarantine_key)
             themes.update(result.themes)
             dropped += result.dropped_quotes
         else:
-            delete_partition(paths, REPORT_CLASSIFICATIONS, report_id)
-            write_partition(paths, LLM_QUARANTINE, quarantine_key, [{
+            warehouse.delete_partition(REPORT_CLASSIFICATIONS, report_id)
+            warehouse.write_partition(LLM_QUARANTINE, quarantine_key, [{
                 "report_id": report_id, "product": REPORT_CLASSIFICATIONS.name, "reason": result,
                 "model": client.settings.model, "quarantined_at": now,
             }])
             reasons[result] += 1
     for contract in (REPORT_CLASSIFICATIONS, LLM_QUARANTINE):
-        publish_views(paths, contract)
+        warehouse.publish_views(contract)
     stats = client.stats
     return dg.MaterializeResult(
         metadata={

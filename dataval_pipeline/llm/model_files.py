@@ -7,11 +7,12 @@ so nothing is downloaded at run time.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import uuid
 from pathlib import Path
+
+from dataval_pipeline.identifiers import sha256_of_file
 
 MODEL_NAME = "qwen2.5-coder-0.5b-instruct"
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
@@ -30,14 +31,6 @@ def _part_path(index: int) -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "data" / f"part{index:02d}.bin"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def embedded_model_path(cache_dir: Path) -> Path:
     """Path of the verified GGUF, assembling it from the installed parts on first use."""
     target = cache_dir / "models" / f"{MODEL_NAME}.gguf"
@@ -51,7 +44,7 @@ def embedded_model_path(cache_dir: Path) -> Path:
                 with _part_path(index).open("rb") as part:
                     while block := part.read(1 << 22):
                         out.write(block)
-        digest = _sha256(tmp)
+        digest = sha256_of_file(tmp)
         if digest != MODEL_SHA256:
             raise ModelUnavailable(f"assembled model has sha256 {digest}, expected {MODEL_SHA256}")
         os.replace(tmp, target)

@@ -100,6 +100,12 @@ def read_partitions(
     return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
 
 
+def existing_partitions(paths: Paths, contract: Contract, partitions: list[str]) -> list[str]:
+    """The partitions, in order, that have a file (a rejected report writes no downstream row)."""
+    folder = product_dir(paths.warehouse, contract)
+    return [p for p in partitions if (folder / _file_name(p)).exists()]
+
+
 def delete_partition(paths: Paths, contract: Contract, partition: str) -> None:
     for root in (paths.warehouse, paths.restricted):
         target = product_dir(root, contract) / _file_name(partition)
