@@ -118,3 +118,11 @@ def test_long_reports_are_split_on_sections_and_merged(tmp_path):
 def test_extract_json_strips_reasoning_and_fences():
     assert extract_json('<think>hmm {"a": 0}</think>\n```json\n{"a": 1}\n```') == '{"a": 1}'
     assert extract_json("<think>never closed {") == ""
+
+
+def test_identical_reports_in_one_run_are_asked_once(tmp_path):
+    with ScriptedLLMServer(delay_s=0.3) as server:
+        llm = _llm(server, tmp_path, timeout_s=5.0)
+        results = _analyse(llm, {"original": REPORT, "renamed_copy": REPORT, "other": REPORT + " Autre."})
+        assert len(server.requests) == 2
+    assert all(isinstance(r, Analysis) for r in results.values())

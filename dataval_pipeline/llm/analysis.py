@@ -96,14 +96,13 @@ def analyse_reports(llm: StructuredLLM, prompt: Prompt, texts: dict[str, str],
                     max_chars: int = DEFAULT_MAX_CHARS) -> dict[str, Analysis | str]:
     """Analysis per report id, or the quarantine reason; every piece of every report in flight at once."""
     model = report_analysis_model()
-    jobs, owners = [], []
-    for report_id, text in texts.items():
-        for piece in split_sections(text, max_chars):
-            jobs.append(lambda piece=piece: llm.ask(prompt.key, prompt.messages(piece), model, piece))
-            owners.append(report_id)
-    answers: dict[str, list[Answer]] = {report_id: [] for report_id in texts}
-    for report_id, answer in zip(owners, llm.ask_many(jobs), strict=True):
-        answers[report_id].append(answer)
+    pieces = {report_id: split_sections(text, max_chars) for report_id, text in texts.items()}
+    # Identical pieces (a re-sent copy of a report) are asked once: concurrent twins would both miss the cache.
+    distinct = list(dict.fromkeys(piece for report_pieces in pieces.values() for piece in report_pieces))
+    jobs = [lambda piece=piece: llm.ask(prompt.key, prompt.messages(piece), model, piece) for piece in distinct]
+    by_piece = dict(zip(distinct, llm.ask_many(jobs), strict=True))
+    answers: dict[str, list[Answer]] = {report_id: [by_piece[p] for p in report_pieces]
+                                        for report_id, report_pieces in pieces.items()}
     results: dict[str, Analysis | str] = {}
     for report_id, report_answers in answers.items():
         errors = [a.error for a in report_answers if a.value is None]
