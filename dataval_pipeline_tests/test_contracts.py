@@ -180,3 +180,19 @@ def test_a_new_major_version_is_written_beside_the_old_one(tmp_path, monkeypatch
     finally:
         con.close()
     assert "keep_rate" in v1_columns and "keep_rate" not in current and current == v2_columns
+
+
+def test_an_unknown_theme_breaks_the_classifications_contract():
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from dataval_pipeline.contracts.validation import validate_schema
+
+    contract = load_contract("report_classifications")
+    row = {"report_id": "0123456789abcdef", "themes": ["staffing"], "primary_theme": "astrology",
+           "severity": "medium", "evidence": "[]", "dropped_quotes": 0, "llm_calls": 1, "model": "m",
+           "prompt_version": "report_analysis.v1.x", "classified_at": dt.datetime.now(dt.timezone.utc)}
+    outcome = validate_schema(contract, pa.Table.from_pylist([row], schema=contract.arrow_schema()))
+    assert not outcome.passed
+    assert "enum on `primary_theme`: 1 row(s) (e.g. 'astrology')" in outcome.markdown()
