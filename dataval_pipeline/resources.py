@@ -1,7 +1,7 @@
-"""Dagster resources for what lives outside the code: the warehouse storage."""
-
+"""Dagster resources for what lives outside the code: storage, the anonymiser's model, the LLM endpoint."""
 
 import dataclasses
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
@@ -18,8 +18,6 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def paths(self) -> Paths:
-        from pathlib import Path
-
         return Paths(Path(self.home).expanduser().resolve() if self.home else dataval_home())
 
     def write_partition(self, contract: Contract, partition: str, rows: "list[dict] | pa.Table") -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-
 from dataclasses import dataclass, field
 
 import duckdb
