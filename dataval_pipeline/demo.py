@@ -104,31 +104,23 @@ def materialize_everything(
     return results
 
 
-def print_summary(paths: Paths, console: Console) -> None:
-    con = duckdb.connect(str(paths.catalog), read_only=True)
-    try:
-        by_status = con.execute(
-            "SELECT status, COUNT(*), SUM(page_count) FROM raw_reports GROUP BY status ORDER BY status"
-        ).fetchall()
-        reasons = con.execute(
-            "SELECT reject_reason, COUNT(*) FROM raw_reports WHERE status = 'rejected' "
-            "GROUP BY reject_reason ORDER BY 2 DESC, 1"
-        ).fetchall()
-    finally:
-        con.close()
-    table = Table(title="raw_reports")
-    for column in ("status", "reports", "pages"):
+def _print_table(console: Console, title: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    table = Table(title=title)
+    for column in columns:
         table.add_column(column)
-    for status, count, pages in by_status:
-        table.add_row(status, str(count), str(pages or 0))
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
     console.print(table)
+
+
+def print_summary(paths: Paths, console: Console) -> None:
+    by_status = _query(paths, "SELECT status, COUNT(*), COALESCE(SUM(page_count), 0) FROM raw_reports "
+                              "GROUP BY status ORDER BY status")
+    _print_table(console, "raw_reports", ("status", "reports", "pages"), by_status or [])
+    reasons = _query(paths, "SELECT reject_reason, COUNT(*) FROM raw_reports WHERE status = 'rejected' "
+                            "GROUP BY reject_reason ORDER BY 2 DESC, 1")
     if reasons:
-        rejected = Table(title="Rejected files")
-        rejected.add_column("reason")
-        rejected.add_column("files")
-        for reason, count in reasons:
-            rejected.add_row(reason, str(count))
-        console.print(rejected)
+        _print_table(console, "Rejected files", ("reason", "files"), reasons)
     _print_anonymisation(paths, console)
     _print_llm(paths, console)
     console.print(f"DuckDB catalog: {paths.catalog}", soft_wrap=True)
@@ -150,12 +142,7 @@ def _print_llm(paths: Paths, console: Console) -> None:
     themes = _query(paths, "SELECT theme, COUNT(*) FROM (SELECT UNNEST(themes) AS theme FROM report_classifications) "
                            "GROUP BY 1 ORDER BY 2 DESC, 1")
     if themes:
-        table = Table(title="report_classifications: reports per theme")
-        table.add_column("theme")
-        table.add_column("reports")
-        for theme, count in themes:
-            table.add_row(theme, str(count))
-        console.print(table)
+        _print_table(console, "report_classifications: reports per theme", ("theme", "reports"), themes)
     quarantined = _query(paths, "SELECT reason, COUNT(*) FROM llm_quarantine GROUP BY 1")
     for reason, count in quarantined or []:
         console.print(f"[yellow]{count} report(s) quarantined by the LLM stage: {reason}[/yellow]")
@@ -168,13 +155,10 @@ def _print_anonymisation(paths: Paths, console: Console) -> None:
     quality = _query(paths, "SELECT metric_scope, gold_items, leaked, recall, precision, keep_rate "
                             "FROM anonymisation_quality ORDER BY metric_scope = 'ALL', metric_scope")
     if quality:
-        table = Table(title="Anonymisation quality (against gold labels)")
-        for column in ("kind", "gold items", "leaked", "recall", "precision", "kept facts"):
-            table.add_column(column)
-        fmt = lambda v: "" if v is None else f"{v:.4f}"  # noqa: E731
-        for scope, gold, leaked, recall, precision, keep in quality:
-            table.add_row(scope, str(gold), str(leaked), fmt(recall), fmt(precision), fmt(keep))
-        console.print(table)
+        rates = [(scope, gold, leaked, *(None if v is None else f"{v:.4f}" for v in (recall, precision, keep)))
+                 for scope, gold, leaked, recall, precision, keep in quality]
+        _print_table(console, "Anonymisation quality (against gold labels)",
+                     ("kind", "gold items", "leaked", "recall", "precision", "kept facts"), rates)
 
 
 @contextlib.contextmanager
@@ -223,12 +207,8 @@ def _run(paths: Paths, console: Console) -> int:
 def print_checks(results: list[dg.ExecuteInProcessResult], console: Console) -> None:
     """Contract checks of the runs: one line per product, the failed rules in full."""
     evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
-    if not evaluations:
-        return
-    table = Table(title="Contract checks")
-    for column in ("product", "check", "result"):
-        table.add_column(column)
-    for evaluation in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name)):
-        verdict = "passed" if evaluation.passed else f"[red]FAILED[/red]: {evaluation.metadata['result'].value}"
-        table.add_row(evaluation.asset_key.to_user_string(), evaluation.check_name, verdict)
-    console.print(table)
+    if evaluations:
+        rows = [(e.asset_key.to_user_string(), e.check_name,
+                 "passed" if e.passed else f"[red]FAILED[/red]: {e.metadata['result'].value}")
+                for e in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name))]
+        _print_table(console, "Contract checks", ("product", "check", "result"), rows)

@@ -8,6 +8,7 @@ never quote the file's content (it may hold personal data).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
@@ -94,7 +95,9 @@ def _text_layer(reader: PdfReader) -> tuple[list[str], int]:
     return pages, failed
 
 
+@functools.cache
 def ocr_available() -> bool:
+    """Tesseract with the French pack (asked once per process, not once per scanned file)."""
     if not shutil.which("tesseract"):
         return False
     try:
