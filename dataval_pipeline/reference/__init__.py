@@ -1,0 +1,1 @@
+"""Reference extracts: the FINESS register of establishments and their yearly financial declarations."""
