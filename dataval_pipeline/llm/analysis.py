@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
 from dataval_pipeline.ingest.normalise import collapse_whitespace
 from dataval_pipeline.llm.client import Answer, StructuredLLM
 from dataval_pipeline.llm.prompts import Prompt
-from dataval_pipeline.llm.schemas import report_analysis_model
+from dataval_pipeline.llm.schemas import LLM_FACT_FIELDS, report_analysis_model
 
 # Characters of report per call: ~3 characters per token in French, leaving room for prompt and answer
 # in a 4,096-token slot. A strong production model can take far more (DATAVAL_LLM_MAX_CHARS).
@@ -62,6 +62,8 @@ class Analysis:
     evidence: list[dict]
     dropped_quotes: int
     calls: int
+    trigger_quote: str | None = None
+    facts: dict = field(default_factory=dict)  # LLM_FACT_FIELDS as stated by the model, not yet checked
 
 
 def merge(answers: list[BaseModel], text: str) -> Analysis:
@@ -84,11 +86,15 @@ def merge(answers: list[BaseModel], text: str) -> Analysis:
     if primary not in themes:
         themes.insert(0, primary)
     first = answers[0]  # the introduction (trigger, announced or not) is in the first piece
+    # A fact stated in several pieces: the first piece that states it wins (the introduction comes first).
+    facts = {name: next((getattr(a, name) for a in answers if getattr(a, name) is not None), None)
+             for name in LLM_FACT_FIELDS}
     return Analysis(
         themes=themes, primary_theme=primary,
         severity=max((a.severity for a in answers), key=SEVERITY_ORDER.index),
         trigger=first.trigger, unannounced=first.unannounced,
         evidence=evidence, dropped_quotes=dropped, calls=len(answers),
+        trigger_quote=first.trigger_quote, facts=facts,
     )
 
 

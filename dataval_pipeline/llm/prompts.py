@@ -15,7 +15,7 @@ from dataval_pipeline.config import load_taxonomy
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 REPORT_ANALYSIS = "report_analysis"
-REPORT_ANALYSIS_VERSION = "v1"
+REPORT_ANALYSIS_VERSION = "v2"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,19 @@ def report_analysis_model() -> type[BaseModel]:
         trigger=(Trigger, ...),
         unannounced=(bool, ...),
         evidence=(list[evidence], Field(max_length=5)),
+        # Facts stated in prose, cross-checked against the rules of dataval_pipeline.facts: null when absent.
+        trigger_quote=(str | None, Field(default=None, max_length=300)),
+        inspection_date=(str | None, Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")),
+        capacity=(int | None, Field(default=None, ge=0, le=2000)),
+        residents_present=(int | None, Field(default=None, ge=0, le=2000)),
+        care_fte=(float | None, Field(default=None, ge=0, le=1000)),
+        medec_fte=(float | None, Field(default=None, ge=0, le=10)),
+        night_staff=(int | None, Field(default=None, ge=0, le=100)),
     )
+
+
+# The facts of the answer that ``extracted_facts`` cross-checks with its rules.
+LLM_FACT_FIELDS = ("inspection_date", "capacity", "residents_present", "care_fte", "medec_fte", "night_staff")
 
 
 def schema_hash(model: type[BaseModel]) -> str:
