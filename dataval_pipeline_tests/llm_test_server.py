@@ -80,6 +80,9 @@ class ScriptedLLMServer:
             "hallucinated_quote": json.dumps(grounded_answer(
                 text, evidence=[{"theme": "staffing", "quote": "Une phrase que le rapport ne contient pas du tout."}])),
             "think": "<think>Le rapport parle d'effectifs… je réfléchis.</think>\n" + json.dumps(grounded_answer(text)),
+            # Facts that contradict the text (capacity) or that it never states (care FTE, date).
+            "wrong_facts": json.dumps(grounded_answer(text, capacity=999, care_fte=87.5, inspection_date="1999-01-01",
+                                                      trigger="incident", trigger_quote="Une visite annoncée par lettre.")),
         }.get(behaviour, json.dumps(grounded_answer(text)))
         return self._send(handler, 200, self._completion(content))
 
