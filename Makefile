@@ -14,7 +14,7 @@ export DAGSTER_PG_PASSWORD ?=
 export DAGSTER_PG_DB ?= dagster
 export DAGSTER_PG_PORT ?= 5432
 
-.PHONY: install demo test ui bench clean lint-contracts
+.PHONY: install demo test ui bench clean lint-contracts screenshot
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ ui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# docs/asset_graph.png: the UI's asset lineage page, captured with headless Chromium (Debian: chromium).
+screenshot: $(STAMP)
+	$(BIN)/python docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) $(CONTRACTS_VENV) data .pytest_cache

@@ -132,5 +132,5 @@ def test_asset_graph_renders_in_headless_chromium(webserver, tmp_path):
     assert colours > 200, f"the page looks blank ({colours} colours)"  # an unrendered page has 1
     assert "Global asset lineage" in dom
     assert all(group in dom for group in expected["groups"]), "every asset group is on the page"
-    assert "raw_reports" in dom, "the expanded graph shows the asset nodes"
+    assert any(name in dom for name in expected["assets"]), "the expanded graph shows the asset nodes"
 
