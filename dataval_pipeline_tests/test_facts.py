@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import shutil
 
 import dagster as dg
 import duckdb
@@ -10,7 +11,7 @@ import pytest
 
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.contracts.validation import validate_schema
-from dataval_pipeline.demo import register_inbox
+from dataval_pipeline.demo import QUIET_LOGS, register_inbox
 from dataval_pipeline.facts import rules
 from dataval_pipeline.facts.extract import extract_facts
 from dataval_pipeline.identifiers import finess_with_check_digit
@@ -120,6 +121,7 @@ def facts_run(tmp_path_factory, sample_corpus):
     """Three reports through the real assets; the scripted LLM contradicts the text on the first call."""
     from dataval_pipeline.anonymise.assets import anonymised_corpus
     from dataval_pipeline.definitions import defs
+    from dataval_pipeline.evaluation.assets import evaluation
     from dataval_pipeline.facts.assets import extracted_facts
     from dataval_pipeline.ingest.assets import raw_reports
     from dataval_pipeline.llm.assets import report_classifications
@@ -128,18 +130,21 @@ def facts_run(tmp_path_factory, sample_corpus):
     home = Paths(tmp_path_factory.mktemp("facts").resolve())
     names = sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:3]
     fill_inbox(home, sample_corpus, names=names)
+    home.reference.mkdir(parents=True)
+    shutil.copyfile(sample_corpus / "gold.jsonl", home.gold)
     with dg.instance_for_test() as instance, ScriptedLLMServer(["wrong_facts"]) as server:
         keys = register_inbox(home, instance)
         resources = {"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
                      "llm": LLMResource(base_url=server.base_url, model="scripted")}
         checks = [c for c in defs.asset_checks if "extracted_facts" in str(c.check_keys)]
         result = dg.materialize([raw_reports, anonymised_corpus, report_classifications, extracted_facts, *checks],
-                                instance=instance, resources=resources, tags=range_tags(keys))
-        yield home, result, server, names
+                                instance=instance, resources=resources, tags=range_tags(keys), run_config=QUIET_LOGS)
+        scored = dg.materialize([evaluation], instance=instance, resources=resources, run_config=QUIET_LOGS)
+        yield home, result, server, names, scored
 
 
 def test_facts_asset_writes_grounded_rows_and_reuses_the_llm_answers(facts_run, sample_corpus):
-    home, result, server, names = facts_run
+    home, result, server, names, _ = facts_run
     assert result.success
     metadata = result.asset_materializations_for_node("extracted_facts")[0].metadata
     classified = result.asset_materializations_for_node("report_classifications")[0].metadata
@@ -164,3 +169,18 @@ def test_facts_asset_writes_grounded_rows_and_reuses_the_llm_answers(facts_run, 
     assert disagreements >= 2  # the contradicting answer: capacity 999 and the 1999 date at least
     assert metadata["rule_llm_disagreements"].value == disagreements
     assert all(e.passed for e in result.get_asset_check_evaluations())
+
+
+def test_evaluation_scores_both_products_against_the_gold_labels(facts_run):
+    home, _, _, _, scored = facts_run
+    with duckdb.connect(str(home.catalog), read_only=True) as con:
+        metrics = {(p, m): (v, matched, total) for p, m, v, matched, total in
+                   con.execute("SELECT product, metric, value, matched, total FROM evaluation").fetchall()}
+    assert metrics[("extracted_facts", "exact_match_all_facts")][0] == 1.0  # rules read every gold fact
+    assert metrics[("extracted_facts", "grounded_quote_rate")][0] == 1.0
+    assert metrics[("report_classifications", "schema_valid_rate")] == (1.0, 3, 3)
+    # The scripted server always answers staffing + governance: the F1 is whatever that is worth, computed.
+    precision, recall = metrics[("report_classifications", "theme_precision")], metrics[("report_classifications", "theme_recall")]
+    f1 = metrics[("report_classifications", "theme_micro_f1")][0]
+    assert precision[2] == 6 and f1 == pytest.approx(2 * precision[1] / (precision[2] + recall[2]))
+    assert "theme_micro_f1" in scored.asset_materializations_for_node("evaluation")[0].metadata["report_classifications"].value

@@ -1,0 +1,65 @@
+"""Dagster glue of the evaluation: scores of the LLM-stage products against gold.jsonl."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS
+from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.evaluation.score import score_classifications, score_facts
+from dataval_pipeline.facts.assets import EXTRACTED_FACTS, extracted_facts
+from dataval_pipeline.llm.assets import LLM_QUARANTINE, REPORT_CLASSIFICATIONS, report_classifications
+from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION
+from dataval_pipeline.metadata import markdown_table, product_asset
+from dataval_pipeline.resources import WarehouseResource
+from dataval_pipeline.warehouse.store import UNPARTITIONED
+
+EVALUATION = load_contract("evaluation")
+
+
+@product_asset(EVALUATION, group="evaluation", kinds={"parquet", "duckdb"},
+               code_version=f"score-1-prompt-{REPORT_ANALYSIS_VERSION}", per_report=False,
+               deps=[report_classifications, extracted_facts])
+def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """How well the LLM stage reads the reports: theme micro-F1, primary-theme accuracy, exact match per
+    fact, grounding and schema-valid rates, scored against the gold labels when there are any."""
+    paths = warehouse.paths
+    if not paths.gold.exists():
+        return dg.MaterializeResult(metadata={"evaluation": dg.MetadataValue.md("No gold labels: nothing to score.")})
+    gold = {}
+    for line in paths.gold.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record.get("expected_status") == "ok" and record.get("facts"):
+            gold[record["report_id"]] = record
+    texts = {row["report_id"]: row["text"] for row in warehouse.read(ANONYMISED_CORPUS).to_pylist()}
+    classifications = warehouse.read(REPORT_CLASSIFICATIONS).to_pylist()
+    quarantined = sum(row["product"] == REPORT_CLASSIFICATIONS.name for row in warehouse.read(LLM_QUARANTINE).to_pylist())
+    facts = warehouse.read(EXTRACTED_FACTS).to_pylist()
+    metrics = score_classifications(classifications, quarantined, gold, texts) + score_facts(facts, gold, texts)
+    models = sorted({row["model"] for row in classifications if row["model"]})
+    prompts = sorted({row["prompt_version"] for row in classifications if row["prompt_version"]})
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = [{"product": m.product, "metric": m.metric, "value": m.value, "matched": m.matched, "total": m.total,
+             "labelled_reports": len(gold.keys() & texts.keys()), "model": ", ".join(models) or None,
+             "prompt_version": ", ".join(prompts) or None, "evaluated_at": now} for m in metrics]
+    warehouse.write_partition(EVALUATION, UNPARTITIONED, rows)
+    warehouse.publish_views(EVALUATION)
+
+    def table(product: str) -> str:
+        return markdown_table(["metric", "value", "matched / total"],
+                              [(m.metric, "—" if m.value is None else f"{m.value:.3f}", f"{m.matched} / {m.total}")
+                               for m in metrics if m.product == product])
+
+    by_name = {m.metric: m for m in metrics}
+    context.log.info(f"evaluation: {len(metrics)} metric(s) over {len(gold.keys() & texts.keys())} labelled report(s)")
+    return dg.MaterializeResult(
+        metadata={
+            "report_classifications": dg.MetadataValue.md(table(REPORT_CLASSIFICATIONS.name)),
+            "extracted_facts": dg.MetadataValue.md(table(EXTRACTED_FACTS.name)),
+            "theme_micro_f1": dg.MetadataValue.float(by_name["theme_micro_f1"].value or 0.0),
+            "fact_exact_match": dg.MetadataValue.float(by_name["exact_match_all_facts"].value or 0.0),
+            "labelled_reports": dg.MetadataValue.int(len(gold.keys() & texts.keys())),
+            "model": dg.MetadataValue.text(", ".join(models) or "none"),
+        }
+    )
