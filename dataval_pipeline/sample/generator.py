@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from dataval_pipeline.fraud.norms import legal_minimum_medec_fte
 from dataval_pipeline.identifiers import finess_with_check_digit, report_id_for
 from dataval_pipeline.sample import bad_files as bad
 from dataval_pipeline.sample import reference
@@ -20,7 +21,6 @@ from dataval_pipeline.sample.pdf import render_pdf
 from dataval_pipeline.sample.reports import Establishment, compose_report
 
 PLANTED_KINDS = ("fte_overdeclared", "care_budget_misuse", "over_capacity")
-LEGAL_MINIMUM_MEDEC = ((60, 0.4), (100, 0.6), (200, 0.8), (10**6, 1.0))
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,6 @@ class SampleSummary:
     bad_files: int
     establishments: int
     planted: dict[str, list[str]]
-
-
-def legal_minimum_medec_fte(capacity: int) -> float:
-    """D.312-156 CASF: coordinating-doctor minimum by authorised capacity."""
-    for bound, fte in LEGAL_MINIMUM_MEDEC:
-        if capacity < bound:
-            return fte
-    return 1.0
 
 
 def _establishment(rng: random.Random, planted: list[str]) -> Establishment:
