@@ -60,7 +60,16 @@ def _matches(existing_sql: str | None, select_sql: str) -> bool:
 
 def publish_views(paths: Paths, contract: Contract, *, attempts: int = 20, wait_s: float = 0.5) -> list[str]:
     """Create or repoint the product's views; returns the names written (empty when up to date)."""
-    wanted = wanted_views(paths, contract)
+    return _write_views(paths, wanted_views(paths, contract), attempts=attempts, wait_s=wait_s)
+
+
+def publish_derived_view(paths: Paths, name: str, select_sql: str, *, attempts: int = 20, wait_s: float = 0.5
+                         ) -> list[str]:
+    """A view for analysts over products (a sorted list, a selection of columns); same rules as product views."""
+    return _write_views(paths, {name: select_sql}, attempts=attempts, wait_s=wait_s)
+
+
+def _write_views(paths: Paths, wanted: dict[str, str], *, attempts: int, wait_s: float) -> list[str]:
     last_error: Exception | None = None
     for attempt in range(attempts):
         try:

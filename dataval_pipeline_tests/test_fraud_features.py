@@ -1,0 +1,249 @@
+"""Fraud features on a generated corpus with planted irregularities: ranks, reasons, isolation, gaps, the asset.
+
+Inputs are built from the gold facts and themes of the corpus (the names of
+extracted_facts and report_classifications), so no LLM is needed.
+"""
+
+import datetime as dt
+import json
+import shutil
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.contracts.checks import contract_checks
+from dataval_pipeline.fraud import norms
+from dataval_pipeline.fraud.assets import FRAUD_FEATURES, WATCHLIST_VIEW, fraud_features
+from dataval_pipeline.fraud.evaluate import evaluate, planted_from_gold
+from dataval_pipeline.fraud.features import FEATURE_NAMES, compute_features
+from dataval_pipeline.fraud.score import score
+from dataval_pipeline.identifiers import finess_with_check_digit
+from dataval_pipeline.reference.assets import establishments, financial_declarations
+from dataval_pipeline.reference.declarations import read_declarations
+from dataval_pipeline.reference.finess import read_register
+from dataval_pipeline.resources import WarehouseResource
+from dataval_pipeline.sample import generate_sample
+from dataval_pipeline.sample import generator
+from dataval_pipeline.warehouse.store import UNPARTITIONED
+
+CARE_BUDGET_QUOTE = ("Des charges de personnel relevant de la section hébergement sont imputées sur la section soins "
+                     "financée par l'assurance maladie")
+
+
+def facts_rows(gold: list[dict]) -> list[dict]:
+    return [{**{k: v for k, v in g["facts"].items() if k != "measures"}, "report_id": g["report_id"],
+             "inspection_date": dt.date.fromisoformat(g["facts"]["inspection_date"]),
+             "measures": json.dumps(g["facts"]["measures"], ensure_ascii=False), "evidence": "[]"} for g in gold]
+
+
+def classification_rows(gold: list[dict]) -> list[dict]:
+    return [{"report_id": g["report_id"], "themes": g["themes"], "primary_theme": g["primary_theme"],
+             "severity": "medium", "evidence": "[]"} for g in gold]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """21 short reports over 15 establishments, 3 of them planted (one of each kind), and 2 without reports."""
+    out = tmp_path_factory.mktemp("fraud_corpus")
+    summary = generate_sample(out, reports=21, seed=101, with_bad_files=False, max_pages=1)
+    gold = [json.loads(line) for line in summary.gold_path.read_text(encoding="utf-8").splitlines()]
+    return {
+        "summary": summary,
+        "gold": gold,
+        "establishments": read_register(summary.reference_dir).frame,
+        "financial_declarations": read_declarations(summary.reference_dir).frame,
+        "extracted_facts": pl.DataFrame(facts_rows(gold)),
+        "report_classifications": pl.DataFrame(classification_rows(gold)),
+    }
+
+
+def features_of(corpus: dict, **overrides) -> pl.DataFrame:
+    names = ("establishments", "financial_declarations", "extracted_facts", "report_classifications")
+    return compute_features(**{name: overrides.get(name, corpus[name]) for name in names})
+
+
+def test_planted_establishments_rank_high_and_their_top_reason_names_the_irregularity(corpus):
+    scored = score(features_of(corpus))
+    planted = planted_from_gold(corpus["summary"].gold_path)
+    assert sorted(kind for kinds in planted.values() for kind in kinds) == sorted(generator.PLANTED_KINDS)
+    result = evaluate(scored, planted)
+    report = [(r.finess, r.planted, r.rank, r.top_feature) for r in result.ranks]
+    print(f"precision@{result.k} = {result.precision_at_k:.2f}; ranks: {report}")
+    assert result.k == 3
+    assert all(r.rank is not None and r.rank <= result.k + 2 for r in result.ranks), report
+    assert all(r.explained for r in result.ranks), report
+    assert result.precision_at_k >= 2 / 3
+
+
+def test_reasons_are_french_sentences_with_the_figures(corpus):
+    scored = score(features_of(corpus))
+    planted = planted_from_gold(corpus["summary"].gold_path)
+    by_kind = {kinds[0]: finess for finess, kinds in planted.items()}
+    rows = {r["finess"]: r for r in scored.iter_rows(named=True)}
+    over_declared = rows[by_kind["fte_overdeclared"]]
+    assert over_declared["care_fte_gap"] == pytest.approx(9.1)
+    assert over_declared["top_reasons"][0] == "déclare 9,1 ETP soignants de plus que constaté en inspection"
+    over_capacity = rows[by_kind["over_capacity"]]
+    assert over_capacity["places_over_capacity"] >= 6
+    assert "au-delà de la capacité autorisée" in " ".join(over_capacity["top_reasons"])
+    misuse = rows[by_kind["care_budget_misuse"]]
+    assert misuse["care_surplus_rate"] > 0.05 and misuse["public_surplus_min_rate"] > 0
+    assert misuse["top_reasons"][0].startswith("excédent de la section soins de ")
+    assert all(1 <= len(r["top_reasons"]) <= 3 for r in (over_declared, over_capacity, misuse))
+    assert scored["risk_rank"].to_list() == list(range(1, scored.height + 1))
+    assert scored["anomaly_score"].is_sorted(descending=True)
+
+
+def test_a_new_report_changes_only_its_own_establishments_features(corpus):
+    before = features_of(corpus)
+    target = next(g for g in corpus["gold"] if not g["planted"])
+    finess = target["facts"]["finess"]
+    new = json.loads(json.dumps(target))
+    new["report_id"] = "f" * 16
+    new["facts"].update(inspection_date="2025-12-01", trigger="complaint", injunctions=3, breaches=4,
+                        care_fte=new["facts"]["care_fte"] - 5, residents_present=new["facts"]["capacity"] + 3,
+                        night_staff=1, medec_fte=0.1)
+    new["themes"] = ["staffing", "financial"]
+    after = features_of(
+        corpus,
+        extracted_facts=pl.concat([corpus["extracted_facts"], pl.DataFrame(facts_rows([new]))], how="vertical_relaxed"),
+        report_classifications=pl.concat([corpus["report_classifications"], pl.DataFrame(classification_rows([new]))],
+                                         how="vertical_relaxed"),
+    )
+    assert before["finess"].to_list() == after["finess"].to_list()
+    others_before = before.filter(pl.col("finess") != finess)
+    others_after = after.filter(pl.col("finess") != finess)
+    assert others_before.equals(others_after)
+    own_before = before.filter(pl.col("finess") == finess).row(0, named=True)
+    own_after = after.filter(pl.col("finess") == finess).row(0, named=True)
+    assert own_after["reports"] == own_before["reports"] + 1
+    changed = {name for name in FEATURE_NAMES if own_before[name] != own_after[name]}
+    assert {"places_over_capacity", "injunctions_per_inspection", "complaint_incident_share", "care_fte_gap",
+            "medec_fte_shortfall", "night_staff_per_100_residents"} <= changed
+    # Scores may move for others only through the peer statistics; the new report's establishment rises.
+    rank = lambda frame: score(frame).filter(pl.col("finess") == finess)["risk_rank"].item()  # noqa: E731
+    assert rank(after) < rank(before)
+
+
+def test_one_source_only_still_gives_a_row_with_nulls(corpus):
+    facts, declarations = corpus["extracted_facts"], corpus["financial_declarations"]
+    with_reports = facts["finess"].unique().sort().to_list()
+    no_declaration = with_reports[0]
+    declared_only = sorted(set(declarations["finess"]) - set(with_reports))
+    assert declared_only, "the generator writes establishments without reports"
+    unknown = finess_with_check_digit("01234567")  # a report for an establishment in no reference
+    stray = facts.filter(pl.col("finess") == no_declaration).head(1).with_columns(
+        finess=pl.lit(unknown), report_id=pl.lit("e" * 16), establishment_name=pl.lit("EHPAD Inconnu"))
+    features = features_of(
+        corpus,
+        financial_declarations=declarations.filter(pl.col("finess") != no_declaration),
+        extracted_facts=pl.concat([facts, stray]),
+    )
+    scored = score(features)
+    rows = {r["finess"]: r for r in scored.iter_rows(named=True)}
+    assert set(rows) == set(with_reports) | set(declarations["finess"]) | {unknown}
+    reported = rows[no_declaration]
+    assert reported["declaration_years"] == 0 and reported["reports"] > 0
+    assert reported["care_fte_gap"] is None and reported["care_surplus_rate"] is None
+    assert reported["injunctions_per_inspection"] is not None
+    for finess in declared_only:
+        row = rows[finess]
+        assert row["reports"] == 0 and row["last_inspection_date"] is None
+        assert row["care_fte_gap"] is None and row["places_over_capacity"] is None
+        assert row["care_surplus_rate"] is not None and row["anomaly_score"] is not None
+    stranger = rows[unknown]
+    assert not stranger["in_register"] and stranger["establishment_name"] == "EHPAD Inconnu"
+    assert stranger["department_code"] == "01" and stranger["legal_status"] is None
+    assert stranger["anomaly_score"] is not None and stranger["peer_group"].startswith("unknown status × ")
+
+
+def test_absent_inputs_give_null_features_not_a_failure(corpus):
+    only_reports = score(compute_features(None, None, corpus["extracted_facts"], None))
+    assert only_reports.height == corpus["extracted_facts"]["finess"].n_unique()
+    assert only_reports["care_surplus_rate"].null_count() == only_reports.height
+    only_reference = score(compute_features(corpus["establishments"], corpus["financial_declarations"], None, None))
+    assert only_reference.height == corpus["establishments"].height
+    assert only_reference["reports"].to_list() == [0] * only_reference.height
+    assert score(compute_features(None, None, None, None)).is_empty()
+
+
+def test_care_budget_findings_read_the_evidence(corpus):
+    facts = corpus["extracted_facts"].unique("finess", keep="first", maintain_order=True).head(3)
+    first, second, third = facts["report_id"].to_list()
+    quote = json.dumps([{"theme": "financial", "quote": CARE_BUDGET_QUOTE}], ensure_ascii=False)
+    classifications = pl.DataFrame([
+        {"report_id": first, "themes": ["financial", "staffing"], "evidence": quote},
+        {"report_id": second, "themes": ["staffing"], "evidence": quote},  # the quote, not classified financial
+        {"report_id": third, "themes": ["financial"], "evidence": "[]"},  # financial, other findings
+    ])
+    features = compute_features(None, None, facts, classifications)
+    found = dict(features.select("finess", "care_budget_findings").iter_rows())
+    assert [found[f] for f in facts["finess"]] == [1.0, 0.0, 0.0]
+    # The facts' own quotes count too, with or without a classification, JSON-escaped accents included.
+    escaped = facts.head(1).with_columns(evidence=pl.lit(json.dumps([{"field": "x", "quote": CARE_BUDGET_QUOTE}])))
+    assert compute_features(None, None, escaped, None)["care_budget_findings"].to_list() == [1.0]
+
+
+def test_medec_norm_is_one_rule_for_the_generator_and_the_features():
+    assert generator.legal_minimum_medec_fte is norms.legal_minimum_medec_fte
+    capacities = [1, 59, 60, 99, 100, 199, 200, 400]
+    assert [norms.legal_minimum_medec_fte(c) for c in capacities] == [0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1.0, 1.0]
+    sql = duckdb.sql(f"SELECT {norms.legal_minimum_medec_sql('c')} AS m, {norms.capacity_band_sql('c')} AS b "
+                     f"FROM unnest({capacities}) AS t(c)").fetchall()
+    assert [m for m, _ in sql] == [norms.legal_minimum_medec_fte(c) for c in capacities]
+    assert [b for _, b in sql] == [norms.capacity_band(c) for c in capacities]
+
+
+def test_peer_statistics_are_robust_to_one_extreme_peer():
+    base = {"legal_status": "public", "capacity_band": "60-99", "head_office_fees_per_place": 1000.0}
+    rows = [{**base, "finess": f"{i:09d}", "head_office_fees_per_place": 1000.0 + 20 * i} for i in range(8)]
+    rows.append({**base, "finess": "900000000", "head_office_fees_per_place": 100_000.0})  # a typing error
+    rows.append({**base, "finess": "900000001", "head_office_fees_per_place": 1900.0})  # the real outlier
+    frame = pl.DataFrame(rows).with_columns([pl.lit(None, dtype=pl.Float64).alias(n) for n in FEATURE_NAMES
+                                             if n != "head_office_fees_per_place"])
+    scored = {r["finess"]: r for r in score(frame).iter_rows(named=True)}
+    assert scored["900000001"]["top_features"] == ["head_office_fees_per_place"]
+    assert scored["900000001"]["anomaly_score"] > 5  # a mean and standard deviation would have hidden it
+    assert scored["900000000"]["anomaly_score"] == 10  # capped
+
+
+def test_fraud_features_asset_writes_the_product_the_watchlist_and_the_evaluation(home, corpus):
+    summary = corpus["summary"]
+    shutil.copytree(summary.reference_dir, home.reference)
+    shutil.copyfile(summary.gold_path, home.gold)
+    warehouse = WarehouseResource(home=str(home.home))
+    facts_contract = load_contract("extracted_facts")
+    for row in facts_rows(corpus["gold"]):
+        warehouse.write_partition(facts_contract, row["report_id"], [row])
+    for row in classification_rows(corpus["gold"]):
+        warehouse.write_partition(load_contract("report_classifications"), row["report_id"], [row])
+    assets = [establishments, financial_declarations, fraud_features]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([*assets, *contract_checks(fraud_features, FRAUD_FEATURES)], instance=instance,
+                                resources={"warehouse": warehouse})
+    assert result.success
+    blocking = [e for e in result.get_asset_check_evaluations() if e.check_name == "contract"]
+    assert [e.passed for e in blocking] == [True], blocking[0].metadata["result"].value
+    metadata = result.asset_materializations_for_node("fraud_features")[0].metadata
+    assert metadata["dagster/row_count"].value == summary.establishments
+    assert metadata["precision_at_k"].value >= 2 / 3
+    assert "| FINESS | planted | rank |" in metadata["evaluation"].value
+    assert "déclare 9,1 ETP soignants" in metadata["top_establishments"].value
+    assert metadata["establishments_without_reports"].value == 2
+
+    path = home.warehouse / "fraud_features" / "v1" / f"part-{UNPARTITIONED}.parquet"
+    assert pq.read_schema(path).remove_metadata() == FRAUD_FEATURES.arrow_schema()
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    try:
+        ranks = [r[0] for r in con.execute(f"SELECT risk_rank FROM {WATCHLIST_VIEW}").fetchall()]
+        top = con.execute(f"SELECT finess, top_reasons FROM {WATCHLIST_VIEW} LIMIT 3").fetchall()
+    finally:
+        con.close()
+    assert ranks == list(range(1, summary.establishments + 1))
+    planted = planted_from_gold(summary.gold_path)
+    assert len({finess for finess, _ in top} & set(planted)) >= 2
+    assert all(reasons for _, reasons in top)
