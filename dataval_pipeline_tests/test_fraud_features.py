@@ -169,6 +169,11 @@ def test_absent_inputs_give_null_features_not_a_failure(corpus):
     assert only_reference.height == corpus["establishments"].height
     assert only_reference["reports"].to_list() == [0] * only_reference.height
     assert score(compute_features(None, None, None, None)).is_empty()
+    unknown_counts = corpus["extracted_facts"].with_columns(residents_present=pl.lit(None, dtype=pl.Int64),
+                                                             night_staff=pl.lit(None, dtype=pl.Int64))
+    features = compute_features(None, None, unknown_counts, None)
+    assert features["places_over_capacity"].null_count() == features.height  # unknown, not "0 over capacity"
+    assert features["night_staff_per_100_residents"].null_count() == features.height
 
 
 def test_care_budget_findings_read_the_evidence(corpus):

@@ -138,7 +138,8 @@ report_features AS (
         max(inspection_date) AS last_inspection_date,
         arg_max(establishment_name, recency) FILTER (WHERE establishment_name IS NOT NULL) AS reported_name,
         arg_max(capacity, recency) FILTER (WHERE capacity IS NOT NULL) AS reported_capacity,
-        greatest(max(residents_present - authorised_capacity), 0) AS places_over_capacity,
+        CASE WHEN count(residents_present - authorised_capacity) > 0
+            THEN greatest(max(residents_present - authorised_capacity), 0) END AS places_over_capacity,
         sum(injunctions) / nullif(count(injunctions), 0) AS injunctions_per_inspection,
         avg(CASE WHEN trigger IN ('complaint', 'incident') THEN 1.0 WHEN trigger IS NOT NULL THEN 0.0 END)
             AS complaint_incident_share,
