@@ -1,4 +1,4 @@
-"""The code location: assembles assets, sensors and resources; no logic lives here."""
+"""The code location: assembles assets, checks, sensors, schedules and resources; no logic lives here."""
 
 import dagster as dg
 
@@ -8,25 +8,40 @@ from dataval_pipeline.anonymise.assets import (
     anonymisation_quality,
     anonymised_corpus,
 )
+from dataval_pipeline.automation import automation_sensor, daily_products_schedule
 from dataval_pipeline.contracts.checks import contract_checks
 from dataval_pipeline.evaluation.assets import EVALUATION, evaluation
 from dataval_pipeline.facts.assets import EXTRACTED_FACTS, extracted_facts
+from dataval_pipeline.fraud.assets import FRAUD_FEATURES, fraud_features
 from dataval_pipeline.ingest.assets import RAW_REPORTS, raw_reports
 from dataval_pipeline.ingest.sensors import build_inbox_sensor
 from dataval_pipeline.llm.assets import REPORT_CLASSIFICATIONS, report_classifications
+from dataval_pipeline.reference.assets import (
+    ESTABLISHMENTS,
+    FINANCIAL_DECLARATIONS,
+    establishments,
+    financial_declarations,
+)
 from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 
+PRODUCTS = {
+    raw_reports: RAW_REPORTS,
+    anonymised_corpus: ANONYMISED_CORPUS,
+    anonymisation_quality: ANONYMISATION_QUALITY,
+    report_classifications: REPORT_CLASSIFICATIONS,
+    extracted_facts: EXTRACTED_FACTS,
+    establishments: ESTABLISHMENTS,
+    financial_declarations: FINANCIAL_DECLARATIONS,
+    fraud_features: FRAUD_FEATURES,
+    evaluation: EVALUATION,
+}
+PER_REPORT = [asset for asset in PRODUCTS if asset.partitions_def is not None]
+ALL_REPORTS = [asset for asset in PRODUCTS if asset.partitions_def is None]
+
 defs = dg.Definitions(
-    assets=[raw_reports, anonymised_corpus, anonymisation_quality, report_classifications, extracted_facts,
-            evaluation],
-    asset_checks=[
-        *contract_checks(raw_reports, RAW_REPORTS),
-        *contract_checks(anonymised_corpus, ANONYMISED_CORPUS),
-        *contract_checks(anonymisation_quality, ANONYMISATION_QUALITY),
-        *contract_checks(report_classifications, REPORT_CLASSIFICATIONS),
-        *contract_checks(extracted_facts, EXTRACTED_FACTS),
-        *contract_checks(evaluation, EVALUATION),
-    ],
-    sensors=[build_inbox_sensor([raw_reports, anonymised_corpus, report_classifications, extracted_facts])],
+    assets=list(PRODUCTS),
+    asset_checks=[check for asset, contract in PRODUCTS.items() for check in contract_checks(asset, contract)],
+    sensors=[build_inbox_sensor(PER_REPORT), automation_sensor()],
+    schedules=[daily_products_schedule(ALL_REPORTS)],
     resources={"warehouse": WarehouseResource(), "anonymiser": AnonymiserResource(), "llm": LLMResource()},
 )

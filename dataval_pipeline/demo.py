@@ -123,6 +123,7 @@ def print_summary(paths: Paths, console: Console) -> None:
         _print_table(console, "Rejected files", ("reason", "files"), reasons)
     _print_anonymisation(paths, console)
     _print_llm(paths, console)
+    _print_facts_and_risk(paths, console)
     console.print(f"DuckDB catalog: {paths.catalog}", soft_wrap=True)
     console.print(f"Analysts open it read-only: duckdb -readonly {paths.catalog}", soft_wrap=True)
 
@@ -178,6 +179,23 @@ def llm_endpoint(paths: Paths, console: Console):
     finally:
         server.stop()
         del os.environ["DATAVAL_LLM_BASE_URL"], os.environ["DATAVAL_LLM_MODEL"]
+
+
+def _print_facts_and_risk(paths: Paths, console: Console) -> None:
+    facts = _query(paths, "SELECT finess, inspection_date, trigger, breaches, remarks, injunctions, "
+                          "json_array_length(disagreements) FROM extracted_facts ORDER BY inspection_date")
+    if facts:
+        _print_table(console, "extracted_facts", ("FINESS", "inspected", "trigger", "écarts", "remarques",
+                                                  "injonctions", "rule ≠ LLM"), facts)
+    scores = _query(paths, "SELECT product, metric, round(value, 3), matched || ' / ' || total FROM evaluation "
+                           "WHERE metric IN ('theme_micro_f1', 'primary_theme_accuracy', 'schema_valid_rate', "
+                           "'exact_match_all_facts', 'grounded_quote_rate', 'precision_at_k') ORDER BY 1, 2")
+    if scores:
+        _print_table(console, "Evaluation (against gold labels)", ("product", "metric", "value", "matched / total"), scores)
+    risk = _query(paths, "SELECT risk_rank, finess, establishment_name, round(anomaly_score, 2), top_reasons[1] "
+                         "FROM fraud_watchlist ORDER BY risk_rank LIMIT 5")
+    if risk:
+        _print_table(console, "fraud_watchlist: top-risk establishments", ("rank", "FINESS", "name", "score", "first reason"), risk)
 
 
 def run_demo(paths: Paths, reports: int = 3, seed: int = 7, console: Console | None = None, max_pages: int = 1) -> int:

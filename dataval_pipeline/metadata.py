@@ -39,11 +39,18 @@ OWNERS = ["team:data-engineering"]
 def product_asset(contract: Contract, *, group: str, kinds: set[str], code_version: str, per_report: bool = True,
                   **extra) -> Callable:
     """``@dg.asset`` for a data product: name, description, schema and owners from its contract;
-    per-report products are partitioned by report and backfilled in single runs."""
+    per-report products are partitioned by report, backfilled in single runs and follow their upstream
+    (dataval_pipeline.automation); the others carry the daily freshness policy."""
+    from dataval_pipeline.automation import DAILY_FRESHNESS, PER_REPORT_CONDITION
+
     if per_report:
         from dataval_pipeline.partitions import report_partitions
 
         extra = {"partitions_def": report_partitions, "backfill_policy": dg.BackfillPolicy.single_run(), **extra}
+        if extra.get("deps"):  # the root, raw_reports, is fed by the inbox sensor
+            extra.setdefault("automation_condition", PER_REPORT_CONDITION)
+    else:
+        extra.setdefault("freshness_policy", DAILY_FRESHNESS)
     return dg.asset(
         name=contract.name, group_name=group, kinds=kinds, owners=OWNERS,
         code_version=f"{code_version}-contract-{contract.version}", description=contract.description,

@@ -4,11 +4,14 @@ import datetime as dt
 import json
 
 import dagster as dg
+import polars as pl
 
 from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS
 from dataval_pipeline.contracts import load_contract
-from dataval_pipeline.evaluation.score import score_classifications, score_facts
+from dataval_pipeline.evaluation.score import score_classifications, score_facts, score_fraud
 from dataval_pipeline.facts.assets import EXTRACTED_FACTS, extracted_facts
+from dataval_pipeline.fraud.assets import FRAUD_FEATURES, fraud_features
+from dataval_pipeline.fraud.evaluate import evaluate, markdown, planted_from_gold
 from dataval_pipeline.llm.assets import LLM_QUARANTINE, REPORT_CLASSIFICATIONS, report_classifications
 from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION
 from dataval_pipeline.metadata import markdown_table, product_asset
@@ -20,10 +23,11 @@ EVALUATION = load_contract("evaluation")
 
 @product_asset(EVALUATION, group="evaluation", kinds={"parquet", "duckdb"},
                code_version=f"score-1-prompt-{REPORT_ANALYSIS_VERSION}", per_report=False,
-               deps=[report_classifications, extracted_facts])
+               deps=[report_classifications, extracted_facts, fraud_features])
 def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """How well the LLM stage reads the reports: theme micro-F1, primary-theme accuracy, exact match per
-    fact, grounding and schema-valid rates, scored against the gold labels when there are any."""
+    """How well the pipeline reads the reports and finds irregularities: theme micro-F1, primary-theme
+    accuracy, exact match per fact, grounding and schema-valid rates, precision at k of the fraud score,
+    scored against the gold labels when there are any."""
     paths = warehouse.paths
     if not paths.gold.exists():
         return dg.MaterializeResult(metadata={"evaluation": dg.MetadataValue.md("No gold labels: nothing to score.")})
@@ -36,7 +40,9 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     classifications = warehouse.read(REPORT_CLASSIFICATIONS).to_pylist()
     quarantined = sum(row["product"] == REPORT_CLASSIFICATIONS.name for row in warehouse.read(LLM_QUARANTINE).to_pylist())
     facts = warehouse.read(EXTRACTED_FACTS).to_pylist()
-    metrics = score_classifications(classifications, quarantined, gold, texts) + score_facts(facts, gold, texts)
+    ranked = evaluate(pl.from_arrow(warehouse.read(FRAUD_FEATURES)), planted_from_gold(paths.gold))
+    metrics = (score_classifications(classifications, quarantined, gold, texts) + score_facts(facts, gold, texts)
+               + score_fraud(ranked))
     models = sorted({row["model"] for row in classifications if row["model"]})
     prompts = sorted({row["prompt_version"] for row in classifications if row["prompt_version"]})
     now = dt.datetime.now(dt.timezone.utc)
@@ -57,8 +63,10 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
         metadata={
             "report_classifications": dg.MetadataValue.md(table(REPORT_CLASSIFICATIONS.name)),
             "extracted_facts": dg.MetadataValue.md(table(EXTRACTED_FACTS.name)),
+            "fraud_features": dg.MetadataValue.md(markdown(ranked)),
             "theme_micro_f1": dg.MetadataValue.float(by_name["theme_micro_f1"].value or 0.0),
             "fact_exact_match": dg.MetadataValue.float(by_name["exact_match_all_facts"].value or 0.0),
+            "fraud_precision_at_k": dg.MetadataValue.float(by_name["precision_at_k"].value or 0.0),
             "labelled_reports": dg.MetadataValue.int(len(gold.keys() & texts.keys())),
             "model": dg.MetadataValue.text(", ".join(models) or "none"),
         }

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from dataval_pipeline.facts.rules import SCALAR_RULES
+from dataval_pipeline.fraud.evaluate import Evaluation
 from dataval_pipeline.llm.analysis import is_grounded
 
 FACT_FIELDS = [*SCALAR_RULES, "injunctions", "prescriptions", "recommendations", "measures"]
@@ -87,3 +88,13 @@ def score_facts(rows: list[dict], gold: dict[str, dict], texts: dict[str, str]) 
     metrics.append(Metric("extracted_facts", "exact_match_all_facts", sum(matched.values()), scored * len(FACT_FIELDS)))
     metrics.append(Metric("extracted_facts", "grounded_quote_rate", grounded, quotes))
     return metrics
+
+
+def score_fraud(ranked: Evaluation) -> list[Metric]:
+    """Precision at k (k = planted establishments), planted ones ranked within k + 2, top reason naming them."""
+    within = sum(r.rank is not None and r.rank <= ranked.k + 2 for r in ranked.ranks)
+    return [
+        Metric("fraud_features", "precision_at_k", ranked.hits, ranked.k),
+        Metric("fraud_features", "planted_in_top_k_plus_2", within, ranked.k),
+        Metric("fraud_features", "top_reason_names_planted", sum(r.explained for r in ranked.ranks), ranked.k),
+    ]

@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from dataval_pipeline.contracts import Contract, load_contract
+from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.fraud.evaluate import evaluate, markdown, planted_from_gold
 from dataval_pipeline.fraud.features import FEATURES_VERSION, compute_features, reports_without_finess
 from dataval_pipeline.fraud.score import score
@@ -22,14 +22,6 @@ WATCHLIST_COLUMNS = ("risk_rank", "finess", "establishment_name", "department_co
                      "scored_features", "peer_group")
 INPUTS = ("establishments", "financial_declarations", "extracted_facts", "report_classifications")
 TOP_SHOWN = 10
-
-
-def input_contract(name: str) -> Contract | None:
-    """The contract of an input product; None while that product is not defined yet."""
-    try:
-        return load_contract(name)
-    except FileNotFoundError:
-        return None
 
 
 def watchlist_sql(warehouse: WarehouseResource) -> str:
@@ -54,12 +46,7 @@ def fraud_features(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """Per establishment: fraud and financial-irregularity features from its reports and the reference
     data, an anomaly score against peers and the reasons behind it; analysts read it sorted in the
     fraud_watchlist view."""
-    tables = {}
-    for name in INPUTS:
-        contract = input_contract(name)
-        if contract is None:
-            context.log.warning(f"{name} has no contract yet: its features are null")
-        tables[name] = warehouse.read(contract) if contract is not None else None
+    tables = {name: warehouse.read(load_contract(name)) for name in INPUTS}
     scored = score(compute_features(**tables))
     now = dt.datetime.now(dt.timezone.utc)
     product = scored.with_columns(features_version=pl.lit(FEATURES_VERSION), computed_at=pl.lit(now))
