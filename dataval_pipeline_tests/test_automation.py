@@ -1,0 +1,79 @@
+"""Automation: a new upstream partition flows down only past passing blocking checks; the daily schedule;
+the assets share no in-process state (they run under the multiprocess executor)."""
+
+import dagster as dg
+import duckdb
+
+from dataval_pipeline.definitions import ALL_REPORTS, defs
+from dataval_pipeline.demo import register_inbox
+from dataval_pipeline.ingest import assets as ingest_assets
+from dataval_pipeline.partitions import range_tags
+from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
+from dataval_pipeline_tests.conftest import fill_inbox
+
+RAW = dg.AssetKey("raw_reports")
+ANONYMISED = dg.AssetKey("anonymised_corpus")
+
+
+def _raw_run(instance, home, keys):
+    checks = [c for c in defs.asset_checks if RAW in {k.asset_key for k in c.check_keys}]
+    return dg.materialize([ingest_assets.raw_reports, *checks], instance=instance, raise_on_error=False,
+                          resources={"warehouse": WarehouseResource(home=str(home.home))}, tags=range_tags(keys))
+
+
+def test_a_new_report_flows_down_only_when_its_blocking_checks_pass(home, sample_corpus, monkeypatch):
+    names = sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2]
+    with dg.instance_for_test() as instance:
+        fill_inbox(home, sample_corpus, names=names[:1])
+        [good] = register_inbox(home, instance)
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # what the daemon saw before
+        assert _raw_run(instance, home, [good]).success
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        assert tick.get_requested_partitions(ANONYMISED) == {good}
+        assert tick.get_requested_partitions(dg.AssetKey("report_classifications")) == set()  # its input is missing
+
+        fill_inbox(home, sample_corpus, names=names[1:])
+        bad = (set(register_inbox(home, instance)) - {good}).pop()
+        original = ingest_assets.raw_report_row
+        monkeypatch.setattr(ingest_assets, "raw_report_row",
+                            lambda *args, **kwargs: {**original(*args, **kwargs), "sha256": "not-a-hash"})
+        broken = _raw_run(instance, home, [bad])
+        assert not [e for e in broken.get_asset_check_evaluations() if e.check_name == "contract"][0].passed
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        assert bad not in tick.get_requested_partitions(ANONYMISED)
+
+
+def test_the_daily_schedule_rebuilds_every_product_over_all_reports():
+    repo = defs.get_repository_def()
+    schedule = repo.get_schedule_def("daily_products_schedule")
+    assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone == "Europe/Paris"
+    job = repo.get_job(schedule.job_name)
+    assert set(job.asset_layer.executable_asset_keys) >= {a.key for a in ALL_REPORTS}
+    assert {a.key.path[-1] for a in ALL_REPORTS} == {"anonymisation_quality", "establishments",
+                                                      "financial_declarations", "fraud_features", "evaluation"}
+    for asset in ALL_REPORTS:
+        assert asset.specs_by_key[asset.key].freshness_policy is not None
+
+
+def test_assets_run_in_separate_processes(home, sample_corpus, tmp_path):
+    """Under the multiprocess executor each step is its own process: nothing may rely on in-memory state."""
+    fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2])
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        keys = register_inbox(home, instance)
+        result = dg.execute_job(dg.reconstructable(_multiprocess_job), instance=instance, tags=range_tags(keys),
+                                run_config={"resources": {"warehouse": {"config": {"home": str(home.home)}}}})
+        assert result.success
+        pids = {event.pid for event in result.all_events if event.is_step_start}
+        assert len(pids) == 2, "each step ran in its own process"
+    with duckdb.connect(str(home.catalog), read_only=True) as con:
+        assert con.execute("SELECT COUNT(*) FROM anonymised_corpus").fetchone()[0] == 2
+
+
+def _multiprocess_job() -> dg.JobDefinition:
+    from dataval_pipeline.anonymise.assets import anonymised_corpus
+
+    job = dg.define_asset_job("per_report_steps", selection=[RAW, ANONYMISED], executor_def=dg.multiprocess_executor)
+    return dg.Definitions(
+        assets=[ingest_assets.raw_reports, anonymised_corpus], jobs=[job],
+        resources={"warehouse": WarehouseResource.configure_at_launch(), "anonymiser": AnonymiserResource()},
+    ).resolve_job_def("per_report_steps")
