@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from dataval_pipeline.anonymise.assets import anonymised_corpus
+from dataval_pipeline.facts.assets import extracted_facts
 from dataval_pipeline.ingest.assets import raw_reports
 from dataval_pipeline.ingest.normalise import collapse_whitespace
 from dataval_pipeline.partitions import range_tags
@@ -35,7 +36,7 @@ def test_the_model_assembles_from_its_packages_and_matches_its_hash(embedded_llm
     assert digest == MODEL_SHA256
 
 
-def test_classifications_on_real_reports_are_valid_grounded_and_cached(embedded_llm, tmp_path_factory):
+def test_llm_products_on_real_reports_are_valid_grounded_and_cached(embedded_llm, tmp_path_factory):
     corpus = tmp_path_factory.mktemp("llm-corpus")
     generate_sample(corpus, reports=2, seed=909, with_bad_files=False, max_pages=1)
     home = Paths(tmp_path_factory.mktemp("llm-home").resolve())
@@ -44,17 +45,21 @@ def test_classifications_on_real_reports_are_valid_grounded_and_cached(embedded_
                  "llm": LLMResource(base_url=embedded_llm.base_url, model=embedded_llm.model)}
     with dg.instance_for_test() as instance:
         keys = register_inbox(home, instance)
-        runs = [dg.materialize([raw_reports, anonymised_corpus, report_classifications], instance=instance,
+        runs = [dg.materialize([raw_reports, anonymised_corpus, report_classifications, extracted_facts], instance=instance,
                                resources=resources, tags=range_tags(keys), run_config=QUIET_LOGS)
                 for _ in range(2)]
     assert all(r.success for r in runs)
     first, second = (r.asset_materializations_for_node("report_classifications")[0].metadata for r in runs)
     assert first["llm_calls"].value >= 2 and first["cache_hits"].value == 0
     assert second["llm_calls"].value == 0 and second["cache_hits"].value == first["llm_calls"].value
+    facts_first, facts_second = (r.asset_materializations_for_node("extracted_facts")[0].metadata for r in runs)
+    assert facts_first["llm_calls"].value == 0 and facts_second["llm_calls"].value == 0  # the classification's answers
     con = duckdb.connect(str(home.catalog), read_only=True)
     try:
         rows = con.execute("SELECT c.report_id, c.themes, c.primary_theme, c.evidence, a.text "
                            "FROM report_classifications c JOIN anonymised_corpus a USING (report_id)").fetchall()
+        facts = con.execute("SELECT f.finess, f.evidence, f.measures, a.text "
+                            "FROM extracted_facts f JOIN anonymised_corpus a USING (report_id)").fetchall()
         quarantined = con.execute("SELECT COUNT(*) FROM llm_quarantine").fetchone()[0] if _has(con, "llm_quarantine") else 0
     finally:
         con.close()
@@ -62,6 +67,11 @@ def test_classifications_on_real_reports_are_valid_grounded_and_cached(embedded_
     for _, themes, primary, evidence, text in rows:
         assert themes and primary in themes
         for item in json.loads(evidence):  # every kept quote is verbatim in the anonymised text
+            assert collapse_whitespace(item["quote"]) in collapse_whitespace(text)
+    assert len(facts) == 2  # facts read by rules do not depend on the LLM answering
+    for finess, evidence, measures, text in facts:
+        assert finess is not None
+        for item in json.loads(evidence) + json.loads(measures):
             assert collapse_whitespace(item["quote"]) in collapse_whitespace(text)
 
 

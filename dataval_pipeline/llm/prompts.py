@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from dataval_pipeline.config import load_taxonomy
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 REPORT_ANALYSIS = "report_analysis"
 REPORT_ANALYSIS_VERSION = "v2"
+FRAME_TAG = re.compile(r"</?\s*rapport\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,12 @@ class Prompt:
         return f"{self.name}.{self.version}.{hashlib.sha256(self.system.encode()).hexdigest()[:12]}"
 
     def messages(self, report_text: str) -> list[dict]:
-        """Report first, task after: calls on one report share the cached prompt prefix."""
+        """Report first, task after: calls on one report share the cached prompt prefix. A report cannot
+        close the frame itself: its own ``<rapport>`` tags are defused."""
+        framed = FRAME_TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), report_text)
         return [
             {"role": "system", "content": self.system},
-            {"role": "user", "content": f"<rapport>\n{report_text}\n</rapport>\n\nAnalyse ce rapport et réponds en JSON."},
+            {"role": "user", "content": f"<rapport>\n{framed}\n</rapport>\n\nAnalyse ce rapport et réponds en JSON."},
         ]
 
 
