@@ -19,7 +19,7 @@ Trigger = Literal["complaint", "incident", "programme"]
 def report_analysis_model() -> type[BaseModel]:
     """The answer schema, with the taxonomy's ids as an enum (constrained decoding keeps them valid)."""
     theme = Literal[tuple(theme_ids())]  # type: ignore[valid-type]
-    evidence = create_model("Evidence", theme=(theme, ...), quote=(str, Field(max_length=400)))
+    evidence = create_model("Evidence", theme=(theme, ...), quote=(str, Field(max_length=200)))
     return create_model(
         "ReportAnalysis",
         # Bounded lists keep a small model from enumerating the whole taxonomy (and running out of tokens).
@@ -28,7 +28,7 @@ def report_analysis_model() -> type[BaseModel]:
         severity=(Severity, ...),
         trigger=(Trigger, ...),
         unannounced=(bool, ...),
-        evidence=(list[evidence], Field(max_length=5)),
+        evidence=(list[evidence], Field(max_length=3)),
         # Facts stated in prose, cross-checked against the rules of dataval_pipeline.facts: null when absent.
         trigger_quote=(str | None, Field(default=None, max_length=300)),
         inspection_date=(str | None, Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")),
