@@ -1,10 +1,12 @@
 """The anonymiser on hand-written French report text (not the generator's): what goes, what stays."""
 
+import random
 import re
 
 import pytest
 
-from dataval_pipeline.anonymise.engine import chunks, get_anonymiser
+from dataval_pipeline.anonymise import engine
+from dataval_pipeline.anonymise.engine import SpanIndex, chunks, get_anonymiser
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +129,43 @@ def test_a_name_cut_by_a_page_break_and_a_running_header(anonymiser):
 def test_a_name_followed_by_an_agency_keeps_the_agency(anonymiser):
     out = anonymiser.anonymise("Le rapport signé par Madame Nathalie\nARS Corse, le 3 mars 2025.").text
     assert "Nathalie" not in out and "ARS Corse" in out, out
+
+
+def test_span_index_answers_like_a_scan_of_every_span():
+    rng = random.Random(3)
+    spans = []
+    index = SpanIndex()
+    for _ in range(400):
+        start = rng.randint(0, 5000)
+        span = (start, start + rng.choice([0, 1, 3, 12, 80]))
+        index.add(*span)
+        spans.append(span)
+        query_start = rng.randint(0, 5100)
+        query = (query_start, query_start + rng.randint(0, 30))
+        assert index.overlaps(*query) == any(query[0] < e and s < query[1] for s, e in spans), query
+
+
+def test_segments_cover_the_text_and_never_cut_between_neighbours_presidio_merges():
+    from presidio_analyzer import RecognizerResult
+
+    text = "ab PERSON  PERSON, xx PERSON PERSON yy PHONE\nPHONE zz"
+    spans = [(m.start(), m.end()) for m in re.finditer(r"PERSON|PHONE", text)]
+    results = [RecognizerResult("X", start, end, 1.0) for start, end in spans]
+    segments = list(engine._replace_segments(text, results, size=1))
+    assert "".join(text[start:end] for start, end, _ in segments) == text
+    cuts = [end for _, end, _ in segments[:-1]]
+    assert cuts == [spans[1][1], spans[3][1], spans[4][1]], "no cut where only spaces separate two results"
+    for start, end, inside in segments:
+        assert all(text[start:end][r.start:r.end] in ("PERSON", "PHONE") for r in inside)
+    assert sum(len(inside) for _, _, inside in segments) == len(results)
+
+
+def test_a_long_text_replaced_in_segments_reads_as_in_one_piece(anonymiser, monkeypatch):
+    page = ("Mme Karine VASSEUR (tél. 06 12 34 56 78) a reçu la mission ; VASSEUR VASSEUR signe. "
+            "Contact : karine.vasseur@ehpad-exemple.fr.\n\n")
+    text = page * 40
+    whole = anonymiser.anonymise(text)
+    monkeypatch.setattr(engine, "REPLACE_SEGMENT_CHARS", 150)
+    segmented = anonymiser.anonymise(text)
+    assert segmented == whole
+    assert all(segmented.text[e.start:e.end] == f"<{e.placeholder}>" for e in segmented.entities)

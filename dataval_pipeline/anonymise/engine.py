@@ -12,6 +12,7 @@ memory only.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import re
@@ -39,6 +40,9 @@ KINDS = ("PERSONNE", "TELEPHONE", "EMAIL", "NIR", "RPPS", "IBAN", "ADRESSE", "DA
 # When two detections overlap, the more specific kind wins (an email beats the name NER saw inside it).
 PRIORITY = {"NIR": 0, "IBAN": 0, "RPPS": 0, "EMAIL": 1, "TELEPHONE": 1, "ADRESSE": 2, "DATE_NAISSANCE": 3, "PERSONNE": 4}
 CHUNK_CHARS = 20_000  # well under spaCy's max_length; chunks end on page or paragraph breaks
+# Presidio rebuilds the whole text for each placeholder: fed a long report in segments of about this size,
+# its cost stays linear in the report's length (a 1,000-page report spent 8 s there, in one piece).
+REPLACE_SEGMENT_CHARS = 20_000
 SPACY_UNUSED_PIPES = ("parser", "lemmatizer", "morphologizer", "attribute_ruler")
 
 ESTABLISHMENT_NAME = re.compile(
@@ -109,8 +113,31 @@ def chunks(text: str, limit: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
         start = end
 
 
-def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
-    return any(start < s_end and s_start < end for s_start, s_end in spans)
+class SpanIndex:
+    """Spans ``[start, end)`` sorted by start, asked "does this overlap one of you?" in about log time.
+
+    A long report has thousands of detections and protected spans; scanning them all for each new
+    span made the anonymiser quadratic in the report's length. Only spans starting less than the
+    longest span's length before ``start`` can reach it, so the scan is a small window.
+    """
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._longest = 0
+        for start, end in spans:
+            self.add(start, end)
+
+    def add(self, start: int, end: int) -> None:
+        index = bisect.bisect_right(self._starts, start)
+        self._starts.insert(index, start)
+        self._ends.insert(index, end)
+        self._longest = max(self._longest, end - start)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        low = bisect.bisect_right(self._starts, start - self._longest)
+        high = bisect.bisect_left(self._starts, end)
+        return any(self._ends[i] > start for i in range(low, high))
 
 
 class Anonymiser:
@@ -157,7 +184,7 @@ class Anonymiser:
         """Personal-data spans of ``text``, non-overlapping, each with its identity for numbering."""
         if not text.strip():
             return []
-        protected = _protected_spans(text)
+        protected = SpanIndex(_protected_spans(text))
         detections: list[Detection] = []
         for result in self._candidates(text):
             source = (result.recognition_metadata or {}).get("recognizer_name", "")
@@ -168,10 +195,10 @@ class Anonymiser:
                     continue
                 start, end = trimmed
             elif result.entity_type == "ADRESSE" and _is_establishment_address(text, start):
-                protected.append((start, end))
+                protected.add(start, end)
                 continue
             detections.append(Detection(result.entity_type, start, end, source))
-        detections = [d for d in detections if not (d.kind == "PERSONNE" and _overlaps(d.start, d.end, protected))]
+        detections = [d for d in detections if not (d.kind == "PERSONNE" and protected.overlaps(d.start, d.end))]
         detections = _link_people(text, detections, protected)
         return _without_overlaps(detections)
 
@@ -185,12 +212,17 @@ class Anonymiser:
         placeholders = _number(text, detections)
         results = [RecognizerResult(placeholders[i], d.start, d.end, 1.0) for i, d in enumerate(detections)]
         operators = {p: OperatorConfig("replace", {"new_value": f"<{p}>"}) for p in set(placeholders)}
-        engine_result = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=operators)
-        entities = tuple(
-            Entity(item.entity_type.rsplit("_", 1)[0], item.entity_type, item.start, item.end)
-            for item in sorted(engine_result.items, key=lambda i: i.start)
-        )
-        return AnonymisedText(engine_result.text, entities), detections
+        pieces: list[str] = []
+        entities: list[Entity] = []
+        written = 0  # length of the anonymised text so far
+        for start, end, segment_results in _replace_segments(text, results, REPLACE_SEGMENT_CHARS):
+            engine_result = self.anonymizer.anonymize(text=text[start:end], analyzer_results=segment_results,
+                                                      operators=operators)
+            entities += [Entity(item.entity_type.rsplit("_", 1)[0], item.entity_type, written + item.start,
+                                written + item.end) for item in sorted(engine_result.items, key=lambda i: i.start)]
+            pieces.append(engine_result.text)
+            written += len(engine_result.text)
+        return AnonymisedText("".join(pieces), tuple(entities)), detections
 
 
 @functools.cache
@@ -200,6 +232,28 @@ def get_anonymiser(model: str = SPACY_MODEL) -> Anonymiser:
 
 
 # -- pure helpers ------------------------------------------------------------------------------------------
+def _replace_segments(text: str, results: list[RecognizerResult], size: int
+                      ) -> Iterator[tuple[int, int, list[RecognizerResult]]]:
+    """``(start, end, results)`` segments that cover ``text``, each holding its non-overlapping results
+    whole, positioned in the segment. A cut falls right after a result, and never where only spaces
+    separate it from the next one: Presidio merges such neighbours, so the output is as in one piece."""
+    ordered = sorted(results, key=lambda r: r.start)
+    start, first = 0, 0
+    for index, result in enumerate(ordered):
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        if following is None or result.end - start < size:
+            continue
+        if re.fullmatch(r" +", text[result.end:following.start]):
+            continue
+        yield start, result.end, [_shifted(r, -start) for r in ordered[first:index + 1]]
+        start, first = result.end, index + 1
+    yield start, len(text), [_shifted(r, -start) for r in ordered[first:]]
+
+
+def _shifted(result: RecognizerResult, offset: int) -> RecognizerResult:
+    return RecognizerResult(result.entity_type, result.start + offset, result.end + offset, result.score)
+
+
 def _protected_spans(text: str) -> list[tuple[int, int]]:
     """What must stay readable whatever NER thinks: establishment names, agencies, article references, FINESS."""
     spans = []
@@ -209,7 +263,7 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _trim_person(text: str, start: int, end: int, protected: list[tuple[int, int]]) -> tuple[int, int] | None:
+def _trim_person(text: str, start: int, end: int, protected: SpanIndex) -> tuple[int, int] | None:
     """Drop titles, punctuation, report words and protected text (an agency, an establishment) around a
     name; keep the name words before the first protected word. None when nothing name-like is left."""
     surface = text[start:end]
@@ -218,7 +272,7 @@ def _trim_person(text: str, start: int, end: int, protected: list[tuple[int, int
         start += title.end()
     kept = []
     for match in _NAME_TOKEN.finditer(text, start, end):
-        if _overlaps(*match.span(), protected):
+        if protected.overlaps(*match.span()):
             break
         if fold(match.group()) not in lexicon.NOT_NAMES and match.group() not in lexicon.TITLES:
             kept.append(match)
@@ -238,7 +292,7 @@ def _name_words(surface: str) -> list[str]:
     return [w for w in _NAME_TOKEN.findall(surface) if fold(w) not in lexicon.NOT_NAMES and w not in lexicon.TITLES]
 
 
-def _link_people(text: str, detections: list[Detection], protected: list[tuple[int, int]]) -> list[Detection]:
+def _link_people(text: str, detections: list[Detection], protected: SpanIndex) -> list[Detection]:
     """Give each person mention an identity and find the mentions NER missed.
 
     Full names define people (keyed by surname); a lone word joins the person
@@ -271,7 +325,7 @@ def _link_people(text: str, detections: list[Detection], protected: list[tuple[i
         forms[person].update(words)
         identities.append((detection, person))
     linked = [Detection("PERSONNE", d.start, d.end, d.source, person) for d, person in identities]
-    covered = [(d.start, d.end) for d in linked] + [(d.start, d.end) for d in others]
+    covered = SpanIndex([(d.start, d.end) for d in linked] + [(d.start, d.end) for d in others])
     for person, words in forms.items():
         for word in words:
             if len(word) < 3 or fold(word) in lexicon.NOT_NAMES:
@@ -280,17 +334,19 @@ def _link_people(text: str, detections: list[Detection], protected: list[tuple[i
             pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(v) for v in variants) + r")(?![\w-])")
             for match in pattern.finditer(text):
                 span = match.span()
-                if not _overlaps(*span, covered) and not _overlaps(*span, protected):
+                if not covered.overlaps(*span) and not protected.overlaps(*span):
                     linked.append(Detection("PERSONNE", span[0], span[1], "linked", person))
-                    covered.append(span)
+                    covered.add(*span)
     return others + linked
 
 
 def _without_overlaps(detections: list[Detection]) -> list[Detection]:
     kept: list[Detection] = []
+    spans = SpanIndex()
     for detection in sorted(detections, key=lambda d: (PRIORITY[d.kind], -(d.end - d.start), d.start)):
-        if not _overlaps(detection.start, detection.end, [(k.start, k.end) for k in kept]):
+        if not spans.overlaps(detection.start, detection.end):
             kept.append(detection)
+            spans.add(detection.start, detection.end)
     return sorted(kept, key=lambda d: d.start)
 
 
