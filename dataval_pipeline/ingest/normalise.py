@@ -14,19 +14,35 @@ LIGATURES = str.maketrans({
     "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
     "\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u00ad": "",
 })
-_SPACES = re.compile(r"[ \t]+")
+_LIGATURE_CHARS = re.compile("[" + "".join(chr(c) for c in LIGATURES) + "]")
+_SPACE_RUNS = re.compile(r"[ \t]{2,}|\t")  # what is not already a single space
+_OTHER_SPACE = re.compile(r"[^\S \n]")
+_LINE_EDGES = re.compile(r"^[^\S\n]+|[^\S\n]+$", re.MULTILINE)
 # A hyphen at a line end between letters: the word continues on the next line.
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-\n(?=[^\W\d_])")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def normalise_page(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).translate(LIGATURES)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    text = "\n".join(lines)
-    text = _HYPHEN_BREAK.sub("-", text)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    """Runs of spaces and tabs become one space, lines lose their edge whitespace, hyphenated line
+    breaks join, blank-line runs shrink to one. Each step runs only when a cheap test says it has
+    work: regular expressions over every character of every page were most of ingestion's own cost."""
+    text = unicodedata.normalize("NFC", text)
+    if _LIGATURE_CHARS.search(text):
+        text = text.translate(LIGATURES)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "  " in text or "\t" in text:
+        text = _SPACE_RUNS.sub(" ", text)
+    if _OTHER_SPACE.search(text):  # rare whitespace (vertical tab, em space…): the general rule
+        text = _LINE_EDGES.sub("", text)
+    else:  # only single spaces and newlines left: at most one space on each side of a newline
+        text = text.replace(" \n", "\n").replace("\n ", "\n")
+    if "-\n" in text:
+        text = _HYPHEN_BREAK.sub("-", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def collapse_whitespace(text: str) -> str:
