@@ -3,13 +3,21 @@
 Layout: ``<root>/<product>/v<major>/part-<partition>.parquet``. One file per
 partition means re-materialising a partition replaces its rows (never appends
 duplicates), and a write is a rename of a finished temporary file, so a reader
-or a crash never sees half a file. Columns classified ``restricted`` in the
-contract (personal data) go only to the restricted zone, never to the warehouse.
+or a crash never sees half a file. Temporary files live in ``v<major>/.writing/``,
+which no reader's ``part-*.parquet`` glob enters; the next write of the product
+removes those whose writer died (killed mid-write). Columns classified
+``restricted`` in the contract (personal data) go only to the restricted zone,
+never to the warehouse.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import re
+import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +28,9 @@ from dataval_pipeline.contracts import Contract
 from dataval_pipeline.settings import Paths, make_private_dir
 
 UNPARTITIONED = "all"
+TEMP_DIR = ".writing"  # matched neither by the readers' part-*.parquet glob nor by *.tmp
+STALE_AFTER_S = 3600  # a temporary file this old is a dead writer's, whichever host wrote it
+_TEMP_NAME = re.compile(r".+\.(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{12}\.tmp")
 
 
 def product_dir(root: Path, contract: Contract, major: int | None = None) -> Path:
@@ -47,10 +58,59 @@ def conform(contract: Contract, rows: list[dict] | pa.Table, *, include_restrict
     return pa.Table.from_pylist([{k: row.get(k) for k in schema.names} for row in rows], schema=schema)
 
 
+@functools.cache
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _temp_path(target: Path) -> Path:
+    """Named after its writer (host and process), so a later write can tell a dead writer's file."""
+    return target.parent / TEMP_DIR / f"{target.name}.{_host_tag()}-{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"
+
+
+def _is_stale(path: Path) -> bool:
+    """Left by a writer that died: its process is gone (same host), or the file is over an hour old."""
+    try:
+        age_s = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age_s > STALE_AFTER_S:
+        return True
+    match = _TEMP_NAME.fullmatch(path.name)
+    if match is None or match["host"] != _host_tag() or int(match["pid"]) == os.getpid():
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Delete the unfinished writes of dead writers in ``folder`` (a product version); live ones stay."""
+    removed = []
+    try:
+        entries = list((folder / TEMP_DIR).iterdir())
+    except FileNotFoundError:
+        return removed
+    for path in entries:
+        if path.name.endswith(".tmp") and _is_stale(path):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def atomic_write_parquet(table: pa.Table, target: Path, *, private: bool = False) -> None:
     """Write ``table`` to ``target`` so that readers see the old file or the new one, never a part."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    tmp = _temp_path(target)
+    if private:
+        for folder in (target.parent, tmp.parent):
+            make_private_dir(folder)
+    else:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(target.parent)
     try:
         with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600 if private else 0o644)) as handle:
             pq.write_table(table, handle, compression="zstd")
