@@ -54,6 +54,7 @@ class LLMResource(dg.ConfigurableResource):
     model: str = ""  # empty: $DATAVAL_LLM_MODEL
     concurrency: int = 0  # 0: $DATAVAL_LLM_CONCURRENCY or the default
     max_chars_per_call: int = 0  # 0: $DATAVAL_LLM_MAX_CHARS or the default
+    backoff_s: float = 0.0  # 0: the client's default first wait before a retry (it doubles each time)
 
     def client(self, cache_dir):
         from dataval_pipeline.llm.client import LLMSettings, ResponseCache, StructuredLLM
@@ -61,6 +62,8 @@ class LLMResource(dg.ConfigurableResource):
         settings = LLMSettings.from_env(self.base_url or None, self.model or None)
         if self.concurrency:
             settings = dataclasses.replace(settings, concurrency=self.concurrency)
+        if self.backoff_s:
+            settings = dataclasses.replace(settings, backoff_s=self.backoff_s)
         return StructuredLLM(settings, ResponseCache(cache_dir / "llm"))
 
     def max_chars(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -31,13 +32,25 @@ class ScriptedLLMServer:
     def __init__(self, script: list[str] | None = None, delay_s: float = 0.0) -> None:
         self.script = deque(script or [])
         self.requests: list[dict] = []
+        self.answered = 0  # 200 answers written in full
         self.delay_s = delay_s
+        self.killed = False
+        self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # quiet
                 pass
+
+            def handle(self):
+                with server._lock:
+                    server._connections.add(self.connection)
+                try:
+                    super().handle()
+                finally:
+                    with server._lock:
+                        server._connections.discard(self.connection)
 
             def do_POST(self):  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -61,9 +74,29 @@ class ScriptedLLMServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def kill(self) -> None:
+        """Stop as a crashed server does: no new connection, and the requests in flight get no answer."""
+        self.killed = True
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self.requests) - self.answered
+
     def respond(self, handler: BaseHTTPRequestHandler, behaviour: str, body: dict) -> None:
         if self.delay_s:
             time.sleep(self.delay_s)
+        if self.killed:
+            return None
         if behaviour == "500":
             return self._send(handler, 500, {"error": {"message": "internal error"}})
         if behaviour == "429":
@@ -101,8 +134,7 @@ class ScriptedLLMServer:
                 "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
                 "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+    def _send(self, handler: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
         try:
             handler.send_response(status)
@@ -110,5 +142,8 @@ class ScriptedLLMServer:
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
             handler.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            pass
+        except OSError:  # the client gave up (timeout test), or the server was killed
+            return
+        if status == 200:
+            with self._lock:
+                self.answered += 1
