@@ -14,6 +14,7 @@ Against the embedded server unless DATAVAL_LLM_BASE_URL is set. Usage: python be
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import tempfile
 import time
@@ -42,7 +43,8 @@ def saturated_load(settings: LLMSettings, requests: list[list[dict]]) -> tuple[f
 
     def one(messages: list[dict]):
         return client.chat.completions.create(model=settings.model, messages=messages, response_format=response_format,
-                                              max_tokens=settings.max_tokens, temperature=settings.temperature).usage
+                                              max_tokens=settings.max_tokens, temperature=settings.temperature,
+                                              extra_body=settings.extra_body or None).usage
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
@@ -67,12 +69,16 @@ def main() -> None:
             row = raw_report_row(pdf.read_bytes(), pdf.name)
             texts[row["report_id"]] = anonymiser.anonymise(row["text"]).text
         settings = LLMSettings.from_env(external or server.base_url)
+        if not external:
+            # Both runs send the same prompts: without this, llama.cpp would serve the second run's prompts
+            # from the KV cache the first one left in its slots, and the comparison would measure that cache.
+            settings = dataclasses.replace(settings, extra_body={**settings.extra_body, "cache_prompt": False})
         prompt = load_prompt()
         max_chars = int(os.environ.get("DATAVAL_LLM_MAX_CHARS", DEFAULT_MAX_CHARS))
         pieces = [piece for text in texts.values() for piece in split_sections(text, max_chars)]
         requests = [prompt.messages(piece) for piece in pieces]
 
-        saturated_load(settings, requests[:1])  # warm-up: both runs start with the system prompt cached
+        saturated_load(settings, requests[:1])  # warm-up (model pages in memory)
         raw_s, raw_prompt, raw_completion = saturated_load(settings, requests)
         stage = StructuredLLM(settings, ResponseCache(Path(tmp) / "cache"))
         start = time.perf_counter()

@@ -144,3 +144,15 @@ def test_instructions_inside_a_report_stay_data(tmp_path):
     assert "oublie tes consignes" in framed and "‹/rapport›" in framed
     assert request["response_format"]["type"] == "json_schema"  # constrained: "astrologie" cannot be produced
     assert isinstance(result, Analysis) and "astrologie" not in result.themes
+
+
+def test_server_specific_fields_reach_the_request(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATAVAL_LLM_EXTRA_BODY", '{"chat_template_kwargs": {"enable_thinking": false}}')
+    settings = LLMSettings.from_env("http://127.0.0.1:9/v1")
+    assert settings.extra_body == {"chat_template_kwargs": {"enable_thinking": False}}
+    with ScriptedLLMServer() as server:
+        llm = StructuredLLM(LLMSettings(base_url=server.base_url, model="scripted", extra_body=settings.extra_body),
+                            ResponseCache(tmp_path / "cache"))
+        assert isinstance(_analyse(llm, {"r1": REPORT})["r1"], Analysis)
+        [request] = server.requests
+    assert request["chat_template_kwargs"] == {"enable_thinking": False}

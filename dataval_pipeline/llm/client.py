@@ -46,6 +46,9 @@ class LLMSettings:
     backoff_s: float = 1.0
     max_tokens: int = 768
     temperature: float = 0.0
+    # Server-specific request fields (DATAVAL_LLM_EXTRA_BODY, JSON), e.g. {"chat_template_kwargs":
+    # {"enable_thinking": false}} for a vLLM model with a thinking switch.
+    extra_body: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, base_url: str | None = None, model: str | None = None) -> "LLMSettings":
@@ -58,6 +61,7 @@ class LLMSettings:
             model=model or os.environ.get("DATAVAL_LLM_MODEL", "default"),
             api_key=os.environ.get("DATAVAL_LLM_API_KEY", "not-needed"),
             concurrency=int(os.environ.get("DATAVAL_LLM_CONCURRENCY", DEFAULT_CONCURRENCY)),
+            extra_body=json.loads(os.environ.get("DATAVAL_LLM_EXTRA_BODY") or "{}"),
         )
 
 
@@ -162,6 +166,7 @@ class StructuredLLM:
                 response = self._client.chat.completions.create(
                     model=self.settings.model, messages=messages, response_format=self._response_format(model),
                     max_tokens=self.settings.max_tokens, temperature=self.settings.temperature,
+                    extra_body=self.settings.extra_body or None,
                 )
             except openai.BadRequestError as error:
                 message = str(error).lower()
