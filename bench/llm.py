@@ -72,7 +72,8 @@ def main() -> None:
         if not external:
             # Both runs send the same prompts: without this, llama.cpp would serve the second run's prompts
             # from the KV cache the first one left in its slots, and the comparison would measure that cache.
-            settings = dataclasses.replace(settings, extra_body={**settings.extra_body, "cache_prompt": False})
+            settings = dataclasses.replace(settings, extra_body={**settings.extra_body, "cache_prompt": False},
+                                           timeout_s=1800)  # a cold batch on a busy CPU can take minutes
         prompt = load_prompt()
         max_chars = int(os.environ.get("DATAVAL_LLM_MAX_CHARS", DEFAULT_MAX_CHARS))
         pieces = [piece for text in texts.values() for piece in split_sections(text, max_chars)]

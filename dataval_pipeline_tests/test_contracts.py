@@ -74,11 +74,12 @@ def test_ui_schema_and_description_come_from_the_contract():
 
 @pytest.fixture(scope="module")
 def demo_products(tmp_path_factory, sample_corpus):
-    """Every asset materialised on three reports and the bad files, through the real definitions."""
+    """Every asset materialised on three reports, the bad files and the reference data, through the real
+    definitions."""
     home = Paths(tmp_path_factory.mktemp("contracts").resolve())
     names = sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:3] + ["vide.pdf", "rapport_chiffre.pdf"]
     fill_inbox(home, sample_corpus, names=names)
-    home.reference.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(sample_corpus / "reference", home.reference)  # FINESS extract, capacities, declarations
     shutil.copyfile(sample_corpus / "gold.jsonl", home.gold)
     with dg.instance_for_test() as instance:
         results = register_and_run_all(home, instance)

@@ -13,6 +13,7 @@ from reportlab.pdfgen import canvas
 SCANNED_TEXT = [
     "RAPPORT D'INSPECTION",
     "EHPAD Les Hirondelles",
+    "N° FINESS : 750012346",
     "Inspection sur site du 12 mars 2025",
     "Ecart 1 : le registre de securite",
     "incendie n'est pas tenu a jour.",
