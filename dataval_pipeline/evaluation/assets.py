@@ -1,4 +1,4 @@
-"""Dagster glue of the evaluation: scores of the LLM-stage products against gold.jsonl."""
+"""Dagster glue of the evaluation: scores of the LLM-stage products and the fraud ranking against gold.jsonl."""
 
 import datetime as dt
 import json
