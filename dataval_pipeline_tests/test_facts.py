@@ -184,3 +184,10 @@ def test_evaluation_scores_both_products_against_the_gold_labels(facts_run):
     f1 = metrics[("report_classifications", "theme_micro_f1")][0]
     assert precision[2] == 6 and f1 == pytest.approx(2 * precision[1] / (precision[2] + recall[2]))
     assert "theme_micro_f1" in scored.asset_materializations_for_node("evaluation")[0].metadata["report_classifications"].value
+
+
+def test_a_badly_written_llm_fact_is_dropped_not_fatal():
+    text = REPORT.replace("réalisée le 3 mars 2025", "réalisée au printemps")  # no rule reads a date now
+    facts = extract_facts("0123456789abcdef", text, _analysis(inspection_date="03/03/2025", capacity=-5))
+    assert facts.row["inspection_date"] is None and facts.row["capacity"] is None
+    assert facts.dropped_llm_facts == 2

@@ -30,13 +30,15 @@ def report_analysis_model() -> type[BaseModel]:
         unannounced=(bool, ...),
         evidence=(list[evidence], Field(max_length=3)),
         # Facts stated in prose, cross-checked against the rules of dataval_pipeline.facts: null when absent.
+        # Deliberately loose (no pattern, no bounds): a badly written fact must not cost the report its
+        # classification; extracted_facts keeps a value only if the text supports it.
         trigger_quote=(str | None, Field(default=None, max_length=300)),
-        inspection_date=(str | None, Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")),
-        capacity=(int | None, Field(default=None, ge=0, le=2000)),
-        residents_present=(int | None, Field(default=None, ge=0, le=2000)),
-        care_fte=(float | None, Field(default=None, ge=0, le=1000)),
-        medec_fte=(float | None, Field(default=None, ge=0, le=10)),
-        night_staff=(int | None, Field(default=None, ge=0, le=100)),
+        inspection_date=(str | None, Field(default=None, max_length=40)),
+        capacity=(int | None, None),
+        residents_present=(int | None, None),
+        care_fte=(float | None, None),
+        medec_fte=(float | None, None),
+        night_staff=(int | None, None),
     )
 
 
