@@ -1,0 +1,64 @@
+"""With `dagster-daemon` running on the workspace, a PDF dropped into the inbox reaches every per-report
+product with no other action: the sensor registers it and requests the run, the run queue launches it."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from dataval_pipeline.instance import REPO_ROOT
+from dataval_pipeline_tests.dagster_ui import _stop
+from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
+
+PRODUCTS = ("raw_reports", "anonymised_corpus", "report_classifications", "extracted_facts")
+
+
+def _rows(catalog: Path, product: str) -> int:
+    if not catalog.exists():
+        return 0
+    try:
+        with duckdb.connect(str(catalog), read_only=True) as con:
+            return con.execute(f"SELECT COUNT(*) FROM {product}").fetchone()[0]
+    except (duckdb.CatalogException, duckdb.IOException):  # not published yet, or being written
+        return 0
+
+
+def test_a_dropped_pdf_reaches_every_per_report_product(tmp_path, sample_corpus):
+    dagster_home, dataval_home = tmp_path / "dagster", tmp_path / "home"
+    dagster_home.mkdir()
+    (dataval_home / "inbox").mkdir(parents=True)
+    # The production coordinator: runs wait in the queue until the daemon launches them.
+    (dagster_home / "dagster.yaml").write_text(yaml.safe_dump({
+        "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"},
+        "telemetry": {"enabled": False}}), encoding="utf-8")
+    daemon_bin = Path(sys.executable).with_name("dagster-daemon")
+    with ScriptedLLMServer() as llm:
+        env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "DATAVAL_HOME": str(dataval_home),
+               "DATAVAL_LLM_BASE_URL": llm.base_url, "DATAVAL_LLM_MODEL": "scripted"}
+        env.pop("DAGSTER_PG_HOST", None)
+        log = open(tmp_path / "daemon.log", "wb")
+        daemon = subprocess.Popen([str(daemon_bin), "run", "-w", "workspace.yaml"], cwd=REPO_ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            pdf = sorted(sample_corpus.glob("2*.pdf"))[0]
+            shutil.copy2(pdf, dataval_home / "inbox" / pdf.name)
+            catalog = dataval_home / "warehouse" / "dataval.duckdb"
+            deadline = time.monotonic() + 480
+            while time.monotonic() < deadline and _rows(catalog, "extracted_facts") < 1:
+                assert daemon.poll() is None, (tmp_path / "daemon.log").read_text(errors="replace")[-3000:]
+                time.sleep(5)
+            counts = {product: _rows(catalog, product) for product in PRODUCTS}
+        finally:
+            _stop(daemon)
+            log.close()
+    if counts["extracted_facts"] < 1:
+        pytest.fail(f"rows per product after 8 minutes: {counts}\n"
+                    + (tmp_path / "daemon.log").read_text(errors="replace")[-3000:])
+    assert counts == dict.fromkeys(PRODUCTS, 1)
+    assert llm.requests, "the LLM products were computed by the run the daemon launched"
