@@ -42,3 +42,14 @@ def fill_inbox(paths: Paths, corpus: Path, names: list[str] | None = None) -> li
         if names is None or pdf.name in names:
             copied.append(Path(shutil.copy2(pdf, paths.inbox / pdf.name)))
     return copied
+
+
+@pytest.fixture
+def postgres_database():
+    """A fresh PostgreSQL database for one test; skipped when no server answers (.ci/run starts one)."""
+    from dataval_pipeline_tests import postgres
+
+    if not postgres.reachable():
+        pytest.skip("no PostgreSQL answers on 127.0.0.1:5432; .ci/run starts one")
+    with postgres.fresh_database() as name:
+        yield name

@@ -19,17 +19,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from dataval_pipeline.instance import PG_DEFAULTS, REPO_ROOT
+from dataval_pipeline.instance import REPO_ROOT
 from dataval_pipeline.partitions import range_tags
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 LOCATION = "dataval_pipeline"  # workspace.yaml's location_name
 REPOSITORY = "__repository__"  # the name Dagster gives the repository of a Definitions object
 ASSET_JOB = "__ASSET_JOB"  # the implicit job the UI uses to materialise a selection of assets
@@ -148,40 +146,6 @@ def free_port() -> int:
 
 
 # --- the instance -------------------------------------------------------------------------------
-
-
-def postgres_reachable() -> bool:
-    try:
-        import psycopg2
-
-        psycopg2.connect(dbname="postgres", connect_timeout=3, **PG).close()
-        return True
-    except Exception:  # no driver, no server, no role: use SQLite
-        return False
-
-
-@contextlib.contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new, empty database for one webserver's instance, dropped afterwards."""
-    import psycopg2
-
-    admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    admin.autocommit = True
-    name = f"dataval_ui_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    try:
-        yield name
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
-def postgres_env(database: str) -> dict[str, str]:
-    """The DAGSTER_PG_* variables the repository's dagster.yaml reads."""
-    return {**PG_DEFAULTS, "DAGSTER_PG_HOST": PG["host"], "DAGSTER_PG_PORT": str(PG["port"]),
-            "DAGSTER_PG_USER": PG["user"], "DAGSTER_PG_DB": database}
 
 
 def write_instance(dagster_home: Path, *, postgres: bool) -> Path:

@@ -1,7 +1,6 @@
 """Faults a production run meets: the LLM server dies mid-run, a writer is killed mid-write, the
 database restarts between runs. Each uses the real thing: an HTTP server, a process, PostgreSQL."""
 
-import contextlib
 import os
 import random
 import shutil
@@ -10,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import dagster as dg
 import duckdb
@@ -28,6 +26,7 @@ from dataval_pipeline.resources import LLMResource, WarehouseResource
 from dataval_pipeline.sample import generate_sample
 from dataval_pipeline.warehouse import catalog
 from dataval_pipeline.warehouse.store import TEMP_DIR, product_dir, read_partitions
+from dataval_pipeline_tests import postgres
 from dataval_pipeline_tests.conftest import fill_inbox
 from dataval_pipeline_tests.dagster_helpers import QUIET_LOGS, materialize_reports
 from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
@@ -197,38 +196,8 @@ def test_a_writer_killed_mid_write_leaves_readers_whole_files_and_the_rerun_clea
 
 
 # -- PostgreSQL restarted between two runs -------------------------------------------------------------------
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-
-
-def _connect(database: str):
-    import psycopg2
-
-    return contextlib.closing(psycopg2.connect(dbname=database, connect_timeout=3, **PG))
-
-
-@pytest.fixture
-def restartable_database():
-    """A fresh database, dropped afterwards over a new connection (the server restarts in between)."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        with _connect("postgres"):
-            pass
-    except psycopg2.OperationalError as error:
-        pytest.skip(f"no PostgreSQL answers on 127.0.0.1:5432 ({error}); .ci/run starts one")
-    name = f"dataval_test_{uuid.uuid4().hex[:10]}"
-    with _connect("postgres") as admin:
-        admin.autocommit = True
-        admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield name
-    finally:
-        with _connect("postgres") as admin:
-            admin.autocommit = True
-            admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def _postmaster_started(database: str):
-    with _connect(database) as con, con.cursor() as cursor:
+    with postgres.connect(database) as con, con.cursor() as cursor:
         cursor.execute("SELECT pg_postmaster_start_time()")
         return cursor.fetchone()[0]
 
@@ -242,28 +211,27 @@ def _restart_postgres(database: str) -> str:
                               capture_output=True, text=True, timeout=120)
         if done.returncode == 0:
             for _ in range(120):
-                ready = subprocess.run(["pg_isready", "-h", PG["host"], "-p", str(PG["port"])], capture_output=True)
+                ready = subprocess.run(["pg_isready", "-h", postgres.PG["host"], "-p", str(postgres.PG["port"])],
+                                       capture_output=True)
                 if ready.returncode == 0:
                     return "restarted"
                 time.sleep(0.5)
             pytest.fail("PostgreSQL did not come back within 60 s of its restart")
-    with _connect("postgres") as admin:
+    with postgres.connect("postgres") as admin:
         admin.autocommit = True
         admin.cursor().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
                                (database,))
     return "sessions terminated"
 
 
-def test_postgres_restart_between_runs_keeps_the_history(home, tmp_path, monkeypatch, restartable_database):
+def test_postgres_restart_between_runs_keeps_the_history(home, tmp_path, monkeypatch, postgres_database):
     corpus = tmp_path / "corpus"
     generate_sample(corpus, reports=2, seed=505, max_pages=1, with_bad_files=False)
     first_file, second_file = sorted(p.name for p in corpus.glob("*.pdf"))
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     shutil.copyfile(REPO_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
-    for key, value in {"DAGSTER_HOME": str(dagster_home), "DAGSTER_PG_HOST": PG["host"], "DAGSTER_PG_USER": PG["user"],
-                       "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": restartable_database,
-                       "DAGSTER_PG_PORT": str(PG["port"])}.items():
+    for key, value in {"DAGSTER_HOME": str(dagster_home), **postgres.dagster_env(postgres_database)}.items():
         monkeypatch.setenv(key, value)
 
     instance = dg.DagsterInstance.get()
@@ -272,10 +240,10 @@ def test_postgres_restart_between_runs_keeps_the_history(home, tmp_path, monkeyp
         fill_inbox(home, corpus, names=[first_file])
         first = materialize_reports(home, instance, [raw_reports])
         assert first.success
-        started = _postmaster_started(restartable_database)
-        how = _restart_postgres(restartable_database)
+        started = _postmaster_started(postgres_database)
+        how = _restart_postgres(postgres_database)
         if how == "restarted":
-            assert _postmaster_started(restartable_database) > started
+            assert _postmaster_started(postgres_database) > started
         print(f"PostgreSQL between the two runs: {how}")
         # the same instance object carries on: dagster-postgres opens a new connection per operation
         assert len(instance.get_dynamic_partitions("reports")) == 1

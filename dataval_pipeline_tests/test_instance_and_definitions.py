@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -13,10 +12,10 @@ import pytest
 from dataval_pipeline.definitions import defs
 from dataval_pipeline.ingest.assets import raw_reports
 from dataval_pipeline.instance import REPO_ROOT
+from dataval_pipeline_tests import postgres
 from dataval_pipeline_tests.conftest import fill_inbox
 from dataval_pipeline_tests.dagster_helpers import materialize_reports
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 
 def test_definitions_hold_the_products_and_the_sensor():
@@ -37,32 +36,11 @@ def test_workspace_validates_with_the_dagster_cli(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture
-def postgres_database():
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    except psycopg2.OperationalError as error:
-        pytest.skip(f"no PostgreSQL answers on 127.0.0.1:5432 ({error}); .ci/run starts one")
-    admin.autocommit = True
-    name = f"dataval_test_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    try:
-        yield name
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
 def test_repo_dagster_yaml_stores_materialisations_in_postgres(home, sample_corpus, tmp_path, monkeypatch, postgres_database):
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     shutil.copyfile(REPO_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
-    for key, value in {"DAGSTER_HOME": str(dagster_home), "DAGSTER_PG_HOST": PG["host"], "DAGSTER_PG_USER": PG["user"],
-                       "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": postgres_database,
-                       "DAGSTER_PG_PORT": str(PG["port"])}.items():
+    for key, value in {"DAGSTER_HOME": str(dagster_home), **postgres.dagster_env(postgres_database)}.items():
         monkeypatch.setenv(key, value)
     fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:1])
     instance = dg.DagsterInstance.get()

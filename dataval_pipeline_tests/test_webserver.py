@@ -18,7 +18,7 @@ from dataval_pipeline.ingest.landing import land_inbox
 from dataval_pipeline.partitions import report_partitions
 from dataval_pipeline.settings import Paths
 from dataval_pipeline.warehouse.store import product_dir, read_partitions
-from dataval_pipeline_tests import dagster_ui
+from dataval_pipeline_tests import dagster_ui, postgres
 from dataval_pipeline_tests.conftest import fill_inbox
 
 pytestmark = pytest.mark.slow
@@ -37,13 +37,13 @@ def webserver(tmp_path_factory, ui_home):
     folder = tmp_path_factory.mktemp("webserver")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "DATAVAL_"))}
     with contextlib.ExitStack() as stack:
-        postgres = dagster_ui.postgres_reachable()
-        if postgres:
-            env.update(dagster_ui.postgres_env(stack.enter_context(dagster_ui.fresh_postgres_database())))
-        dagster_ui.write_instance(folder / "dagster_home", postgres=postgres)
+        use_postgres = postgres.reachable()
+        if use_postgres:
+            env.update(postgres.dagster_env(stack.enter_context(postgres.fresh_database("dataval_ui"))))
+        dagster_ui.write_instance(folder / "dagster_home", postgres=use_postgres)
         env.update(DAGSTER_HOME=str(folder / "dagster_home"), DATAVAL_HOME=str(ui_home.home))
         server = stack.enter_context(dagster_ui.running_webserver(env, folder / "webserver.log"))
-        server.storage = "postgres" if postgres else "sqlite"
+        server.storage = "postgres" if use_postgres else "sqlite"
         yield server
 
 
