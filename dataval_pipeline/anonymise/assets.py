@@ -9,6 +9,7 @@ import dagster as dg
 from dataval_pipeline.anonymise.engine import ANONYMISER_VERSION, KINDS
 from dataval_pipeline.anonymise.evaluate import Score, markdown, score_report
 from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.gold import labelled_reports
 from dataval_pipeline.ingest.assets import RAW_REPORTS, raw_reports
 from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import AnonymiserResource, WarehouseResource
@@ -74,11 +75,7 @@ def anonymisation_quality(
     paths = warehouse.paths
     if not paths.gold.exists():
         return dg.MaterializeResult(metadata={"evaluation": dg.MetadataValue.md("No gold labels: nothing to score.")})
-    gold = {}
-    for line in paths.gold.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if record.get("expected_status") == "ok" and record.get("pii"):
-            gold[record["report_id"]] = record
+    gold = labelled_reports(paths.gold, "pii")
     raw = warehouse.read(RAW_REPORTS, restricted=True).to_pylist()
     engine = anonymiser.get()
     total, reports = Score(), 0

@@ -1,7 +1,6 @@
 """Dagster glue of the evaluation: scores of the LLM-stage products and the fraud ranking against gold.jsonl."""
 
 import datetime as dt
-import json
 
 import dagster as dg
 import polars as pl
@@ -12,6 +11,7 @@ from dataval_pipeline.evaluation.score import score_classifications, score_facts
 from dataval_pipeline.facts.assets import EXTRACTED_FACTS, extracted_facts
 from dataval_pipeline.fraud.assets import FRAUD_FEATURES, fraud_features
 from dataval_pipeline.fraud.evaluate import evaluate, markdown, planted_from_gold
+from dataval_pipeline.gold import labelled_reports
 from dataval_pipeline.llm.assets import LLM_QUARANTINE, REPORT_CLASSIFICATIONS, report_classifications
 from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION
 from dataval_pipeline.metadata import markdown_table, product_asset
@@ -31,11 +31,7 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     paths = warehouse.paths
     if not paths.gold.exists():
         return dg.MaterializeResult(metadata={"evaluation": dg.MetadataValue.md("No gold labels: nothing to score.")})
-    gold = {}
-    for line in paths.gold.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if record.get("expected_status") == "ok" and record.get("facts"):
-            gold[record["report_id"]] = record
+    gold = labelled_reports(paths.gold, "facts")
     texts = {row["report_id"]: row["text"] for row in warehouse.read(ANONYMISED_CORPUS).to_pylist()}
     classifications = warehouse.read(REPORT_CLASSIFICATIONS).to_pylist()
     quarantined = sum(row["product"] == REPORT_CLASSIFICATIONS.name for row in warehouse.read(LLM_QUARANTINE).to_pylist())
