@@ -184,21 +184,21 @@ def _count_labels(pattern: re.Pattern, text: str) -> Fact | None:
     return Fact(len(numbers), _quote(body[last.start(): line_end if line_end > 0 else None]))
 
 
-def breaches(text: str) -> Fact | None:
-    """Distinct numbered écarts; else the conclusion's count ("la mission a relevé 3 écarts")."""
-    counted = _count_labels(_BREACH_LABEL, text)
+def _numbered_count(label: re.Pattern, summary_group: int, text: str) -> Fact | None:
+    """Distinct numbered findings; else the conclusion's count ("la mission a relevé 3 écarts et 2 remarques")."""
+    counted = _count_labels(label, text)
     if counted:
         return counted
     summary = _SUMMARY_COUNTS.search(text)
-    return Fact(int(summary.group(1)), _quote(summary.group(0))) if summary else None
+    return Fact(int(summary.group(summary_group)), _quote(summary.group(0))) if summary else None
+
+
+def breaches(text: str) -> Fact | None:
+    return _numbered_count(_BREACH_LABEL, 1, text)
 
 
 def remarks(text: str) -> Fact | None:
-    counted = _count_labels(_REMARK_LABEL, text)
-    if counted:
-        return counted
-    summary = _SUMMARY_COUNTS.search(text)
-    return Fact(int(summary.group(2)), _quote(summary.group(0))) if summary else None
+    return _numbered_count(_REMARK_LABEL, 2, text)
 
 
 def _deadline(token: str | None) -> str | None:
