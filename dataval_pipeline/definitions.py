@@ -12,6 +12,8 @@ from dataval_pipeline.automation import automation_sensor, daily_products_schedu
 from dataval_pipeline.contracts.checks import contract_checks
 from dataval_pipeline.evaluation.assets import EVALUATION, evaluation
 from dataval_pipeline.facts.assets import EXTRACTED_FACTS, extracted_facts
+from dataval_pipeline.findings.assets import OUTPUTS as FINDINGS_OUTPUTS
+from dataval_pipeline.findings.assets import read_findings_asset
 from dataval_pipeline.fraud.assets import FRAUD_FEATURES, fraud_features
 from dataval_pipeline.ingest.assets import RAW_REPORTS, raw_reports
 from dataval_pipeline.ingest.sensors import build_inbox_sensor
@@ -24,23 +26,26 @@ from dataval_pipeline.reference.assets import (
 )
 from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 
+# Each asset with the contract of each product it writes (a multi-asset writes several).
 PRODUCTS = {
-    raw_reports: RAW_REPORTS,
-    anonymised_corpus: ANONYMISED_CORPUS,
-    anonymisation_quality: ANONYMISATION_QUALITY,
-    report_classifications: REPORT_CLASSIFICATIONS,
-    extracted_facts: EXTRACTED_FACTS,
-    establishments: ESTABLISHMENTS,
-    financial_declarations: FINANCIAL_DECLARATIONS,
-    fraud_features: FRAUD_FEATURES,
-    evaluation: EVALUATION,
+    raw_reports: [RAW_REPORTS],
+    anonymised_corpus: [ANONYMISED_CORPUS],
+    anonymisation_quality: [ANONYMISATION_QUALITY],
+    read_findings_asset: FINDINGS_OUTPUTS,  # findings, measures, fraud_signals, llm_quarantine
+    report_classifications: [REPORT_CLASSIFICATIONS],
+    extracted_facts: [EXTRACTED_FACTS],
+    establishments: [ESTABLISHMENTS],
+    financial_declarations: [FINANCIAL_DECLARATIONS],
+    fraud_features: [FRAUD_FEATURES],
+    evaluation: [EVALUATION],
 }
 PER_REPORT = [asset for asset in PRODUCTS if asset.partitions_def is not None]
 ALL_REPORTS = [asset for asset in PRODUCTS if asset.partitions_def is None]
 
 defs = dg.Definitions(
     assets=list(PRODUCTS),
-    asset_checks=[check for asset, contract in PRODUCTS.items() for check in contract_checks(asset, contract)],
+    asset_checks=[check for asset, contracts in PRODUCTS.items() for contract in contracts
+                  for check in contract_checks(dg.AssetKey(contract.name) if len(contracts) > 1 else asset, contract)],
     sensors=[build_inbox_sensor(PER_REPORT), automation_sensor()],
     schedules=[daily_products_schedule(ALL_REPORTS)],
     resources={"warehouse": WarehouseResource(), "anonymiser": AnonymiserResource(), "llm": LLMResource()},

@@ -1,4 +1,9 @@
-"""Dagster glue of fact extraction: ``extracted_facts``."""
+"""Dagster glue of fact extraction: ``extracted_facts``.
+
+Counts come from the ``findings`` and ``measures`` products (declared dependencies, read from the
+warehouse); the other facts are read by rules from the anonymised text, and the LLM answers narrow
+questions over candidate sentences where the rules found nothing.
+"""
 
 import datetime as dt
 import json
@@ -6,61 +11,71 @@ from collections import Counter
 
 import dagster as dg
 
+from dataval_pipeline.analyse import extract_facts
+from dataval_pipeline.anonymise.assets import anonymised_corpus
 from dataval_pipeline.contracts import load_contract
-from dataval_pipeline.facts.extract import extract_facts
-from dataval_pipeline.llm.analysis import Analysis, analyse_reports
-from dataval_pipeline.llm.assets import anonymised_texts, llm_metadata, report_classifications
-from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION, load_prompt
+from dataval_pipeline.findings.assets import optional_llm_client
+from dataval_pipeline.findings.rows import FINDINGS, MEASURES, readings_from_rows
+from dataval_pipeline.llm.assets import anonymised_texts
 from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import LLMResource, WarehouseResource
 
 EXTRACTED_FACTS = load_contract("extracted_facts")
-RULES_VERSION = "1"
-JSON_COLUMNS = ("measures", "amounts_eur", "evidence", "disagreements")
+RULES_VERSION = "2"
 
 
-# It asks the LLM the very prompt report_classifications asked: running after it, every answer comes
-# from the response cache (one call per report serves both products).
-@product_asset(EXTRACTED_FACTS, group="llm", kinds={"llm", "parquet", "duckdb"},
-               code_version=f"rules-{RULES_VERSION}-prompt-{REPORT_ANALYSIS_VERSION}",
-               deps=[report_classifications], pool="llm")
+def _stored(contract, value: object, column: str) -> object:
+    """JSON columns are written as JSON text; everything else as it is."""
+    if contract.column(column).physical_type == "JSON" and not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+@product_asset(EXTRACTED_FACTS, group="facts", kinds={"llm", "parquet", "duckdb"}, code_version=f"rules-{RULES_VERSION}",
+               deps=[anonymised_corpus, dg.AssetKey(FINDINGS.name), dg.AssetKey(MEASURES.name)], pool="llm")
 def extracted_facts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
 ) -> dg.MaterializeResult:
     """Key facts of each report (FINESS, date, trigger, counts of findings and measures, staffing figures),
-    read by rules and cross-checked with the LLM, each with its quote."""
+    each with its quote; the counts are those of the findings and measures products."""
     texts = anonymised_texts(context, warehouse, EXTRACTED_FACTS)
-    client = llm.client(warehouse.paths.cache)
-    prompt = load_prompt()
-    answers = analyse_reports(client, prompt, texts, llm.max_chars())
+    keys = list(texts)
+    findings = warehouse.read(FINDINGS, warehouse.existing_partitions(FINDINGS, keys)).to_pylist() if keys else []
+    measures = warehouse.read(MEASURES, warehouse.existing_partitions(MEASURES, keys)).to_pylist() if keys else []
+    readings = readings_from_rows(keys, findings, measures)
+    client = optional_llm_client(llm, warehouse.paths.cache, context.log)
+    facts = extract_facts(texts, readings, client)
     now = dt.datetime.now(dt.timezone.utc)
+    columns = set(EXTRACTED_FACTS.column_names)
     disagreements: Counter[str] = Counter()
     sources: Counter[tuple[str, str]] = Counter()
-    dropped = unanswered = 0
-    for report_id, text in texts.items():
-        answer = answers.get(report_id)
-        analysis = answer if isinstance(answer, Analysis) else None
-        facts = extract_facts(report_id, text, analysis)
-        row = {**facts.row, "model": client.settings.model if analysis else None,
-               "prompt_version": prompt.key if analysis else None, "extracted_at": now}
-        warehouse.write_partition(EXTRACTED_FACTS, report_id, [
-            {k: json.dumps(v, ensure_ascii=False) if k in JSON_COLUMNS else v for k, v in row.items()}])
-        disagreements.update(d["field"] for d in facts.disagreements)
-        sources.update((e["field"], e["source"]) for e in row["evidence"])
-        dropped += facts.dropped_llm_facts
-        unanswered += analysis is None
+    dropped = 0
+    for report_id in keys:
+        result = facts[report_id]
+        row = {"report_id": report_id, **result.row, "extracted_at": now}
+        if "model" in columns and row.get("model") is None and row.get("llm_answered"):
+            row["model"] = client.settings.model if client is not None else None
+        row = {k: _stored(EXTRACTED_FACTS, v, k) for k, v in row.items() if k in columns}
+        warehouse.write_partition(EXTRACTED_FACTS, report_id, [row])
+        disagreements.update(d["field"] for d in result.disagreements)
+        evidence = json.loads(row["evidence"]) if isinstance(row.get("evidence"), str) else []
+        sources.update((e.get("field"), e.get("source")) for e in evidence)
+        dropped += result.dropped_llm_facts
     warehouse.publish_views(EXTRACTED_FACTS)
-    by_field = sorted({field for field, _ in sources} | set(disagreements))
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(len(texts)),
-            "reports_without_llm_answer": dg.MetadataValue.int(unanswered),
-            **llm_metadata(client, prompt),
-            "dropped_ungrounded_llm_facts": dg.MetadataValue.int(dropped),
-            "rule_llm_disagreements": dg.MetadataValue.int(sum(disagreements.values())),
-            "facts_by_source": dg.MetadataValue.md(
-                markdown_table(["fact", "read by rules", "read by LLM only", "rule ≠ LLM"],
-                               [(f, sources[(f, "rule")], sources[(f, "llm")], disagreements[f]) for f in by_field])
-                if by_field else "No report."),
-        }
-    )
+    by_field = sorted({f for f, _ in sources if f} | set(disagreements))
+    metadata = {
+        "reports": dg.MetadataValue.int(len(keys)),
+        "model": dg.MetadataValue.text(client.settings.model if client is not None else "none (rules only)"),
+        "dropped_ungrounded_llm_facts": dg.MetadataValue.int(dropped),
+        "rule_llm_disagreements": dg.MetadataValue.int(sum(disagreements.values())),
+        "facts_by_source": dg.MetadataValue.md(
+            markdown_table(["fact", "read by rules", "read by LLM only", "rule ≠ LLM"],
+                           [(f, sources[(f, "rule")], sources[(f, "llm")], disagreements[f]) for f in by_field])
+            if by_field else "No report."),
+    }
+    if len(context.partition_keys) == 1:
+        metadata["dagster/row_count"] = dg.MetadataValue.int(len(keys))
+    if client is not None:
+        metadata["llm_calls"] = dg.MetadataValue.int(client.stats.calls)
+        metadata["cache_hits"] = dg.MetadataValue.int(client.stats.cache_hits)
+    return dg.MaterializeResult(metadata=metadata)
