@@ -1,10 +1,871 @@
-"""Reads findings and measures from the anonymised text of a report (any house style)."""
+"""Reads findings and measures from the anonymised text of a report (any house style).
+
+The document is segmented first (``findings.segment``: lines, pages, furniture, headings, tables,
+lists, annexes), then read in four passes, each on the segments it fits:
+
+1. labelled lines outside tables: "Écart n°3 :", "E.1 –", "- Remarque :", "Prescription n°1 (délai : 1 mois) :",
+   "I1 – Injonction (écart n°2) :", numbered items under a "Recommandations" heading;
+2. table rows (one cell per line in a PDF's text layer): the row key (first column) tells a row from the
+   next, typed cells (measure kind, deadline, finding references, grade, legal reference, status) tell
+   what the row is; a status table of earlier measures (levée / non levée) is not read as new measures;
+3. prose: "..., ce qui constitue un écart majeur à l'article ...", "ce qui appelle une remarque";
+4. merging: a finding listed in the body and in a summary table counts once (the table may add its grade
+   or references); when the two lists disagree the disagreement is recorded.
+
+Every word comes from ``config/vocabulary.yaml`` (``findings.vocabulary``); a report that declares its own
+label words ("les écarts sont présentés sous la forme de « constats »") is read with them.
+"""
 
 from __future__ import annotations
 
-from dataval_pipeline.findings.model import ReportReading
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+
+from dataval_pipeline.findings.model import Finding, Measure, ReportReading
+from dataval_pipeline.findings.segment import PLACEHOLDER, Document, Line, is_placeholder_only, segment
+from dataval_pipeline.findings.vocabulary import Vocabulary, alternation, fold, load_vocabulary, phrase_pattern
+
+_TERMINAL = ".;!?)»"
+_NUM = r"(?:n\s?[°º]|no\.?|num[ée]ro|#)?\s*"
+_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
+           "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
+_MAX_LINES = 14
 
 
-def read_report(text: str) -> ReportReading:
-    """The findings and measures of one report."""
-    return ReportReading()
+# ---------------------------------------------------------------- patterns built from the vocabulary
+
+@dataclass
+class _Patterns:
+    vocabulary: Vocabulary
+    finding_words: dict[str, str]  # folded label word -> kind (document's declarations included)
+    r_is_remark: bool
+
+    def __post_init__(self) -> None:
+        v = self.vocabulary
+        words = sorted(self.finding_words, key=len, reverse=True)
+        self.grade = alternation([w for ws in v.grades.values() for w in ws])
+        word = "(?:" + "|".join(phrase_pattern(w) + "s?" for w in words) + ")"
+        # a finding label at the start of a line (after a bullet): word, grade, number, separator
+        self.finding_label = re.compile(
+            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<word>" + word + r")(?![\wÀ-ÿ])"
+            r"(?:\s+(?P<grade1>" + self.grade + r"))?"
+            r"(?:\s*" + _NUM + r"(?P<num>\d{1,3})(?![\d,.]\d|[\d-]))?"
+            r"(?:\s+(?P<grade2>" + self.grade + r"))?"
+            r"\s*(?P<sep>[:–—-]\s*|\.\s+|$)")
+        self.finding_abbr = re.compile(
+            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<abbr>[" + "".join(
+                a for ws in v.finding_abbreviations.values() for a in ws) + r"])\s?\.?\s?(?P<num>\d{1,3})"
+            r"(?![\d-]|[.,]\d)\s*(?P<sep>[:–—-]\s*|$)")
+        kinds = alternation([w for ws in v.measure_kinds.values() for w in ws])
+        self.kind_word = re.compile(r"(?<![\wÀ-ÿ])(" + kinds + r")(?![\wÀ-ÿ])", re.IGNORECASE)
+        self.kind_cell = re.compile(r"^" + kinds + r"$", re.IGNORECASE)
+        generic = alternation(v.generic_measure_labels)
+        self.measure_label = re.compile(
+            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<word>" + kinds + "|" + generic + r")(?![\wÀ-ÿ])"
+            r"(?:\s*" + _NUM + r"(?P<num>\d{1,3})(?![\d,.]\d|[\d-]))?"
+            r"\s*(?P<paren>\([^)]{0,80}\))?"
+            r"\s*(?P<sep>[:–—-]\s*|(?=[A-ZÀ-Ý])|$)")
+        self.measure_abbr = re.compile(
+            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<abbr>[" + "".join(
+                a for ws in v.measure_abbreviations.values() for a in ws) + r"])\s?\.?\s?(?P<num>\d{1,3})"
+            r"(?![\d-]|[.,]\d)\s*(?:[–—:-]\s*(?P<word>" + kinds + r"))?"
+            r"\s*(?P<paren>\([^)]{0,80}\))?\s*(?P<sep>[:–—-]\s*|(?=[A-ZÀ-Ýa-z])|$)")
+        self.deadline_keyword = re.compile(
+            r"[(\[]?\s*(?<![\wÀ-ÿ])" + alternation(v.deadline_keywords) + r"s?\s*:\s*", re.IGNORECASE)
+        self.status = re.compile(r"^" + alternation(v.status_words) + r"$", re.IGNORECASE)
+        self.grade_cell = re.compile(r"^" + self.grade + r"$", re.IGNORECASE)
+        self.immediate = re.compile(r"(?<![\wÀ-ÿ])" + alternation(v.immediate) + r"(?![\wÀ-ÿ])", re.IGNORECASE)
+        units = "|".join(sorted(v.units, key=len, reverse=True))
+        numbers = "|".join(sorted(v.number_words, key=len, reverse=True))
+        self.duration = re.compile(r"(?<![\wÀ-ÿ])(\d{1,4}|" + numbers + r")\s+(" + units + r")(?![\wÀ-ÿ])",
+                                   re.IGNORECASE)
+        self.date = re.compile(r"(?<!\d)(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?!\d)|(?<![\wÀ-ÿ])(\d{1,2})(?:er)?\s+("
+                               + "|".join(_month_patterns()) + r")\s+(\d{4})", re.IGNORECASE)
+        self.no_deadline = re.compile(r"^" + alternation(v.no_deadline) + r"$", re.IGNORECASE)
+
+    def finding_match(self, text: str) -> tuple[re.Match, str, int | None, str | None] | None:
+        """(match, kind, number, grade) for a finding label at the start of ``text``."""
+        m = self.finding_label.match(text)
+        if m:
+            key = fold(m.group("word"))
+            kind = self.finding_words.get(key) or self.finding_words.get(key.rstrip("s"))
+            if kind is None:
+                return None
+            number = int(m.group("num")) if m.group("num") else None
+            grade_word = m.group("grade1") or m.group("grade2")
+            sep = m.group("sep")
+            if number is None and grade_word is None and not sep.strip() and m.end() < len(text):
+                return None
+            if sep.startswith(".") and number is None:
+                return None  # "Constats. La mission..." introduces a paragraph, it is not a label
+            if not m.group("word")[0].isupper() and not m.group("bullet"):
+                return None  # a wrapped line of prose ("écart majeur à l'article ...")
+            grade = self.vocabulary.grade_of(grade_word, kind) if grade_word else None
+            return m, kind, number, grade
+        m = self.finding_abbr.match(text)
+        if m:
+            abbr = m.group("abbr")
+            kind = next(k for k, ws in self.vocabulary.finding_abbreviations.items() if abbr in ws)
+            if kind == "remark" and not self.r_is_remark:
+                return None
+            return m, kind, int(m.group("num")), None
+        return None
+
+
+def _month_patterns() -> list[str]:
+    return [phrase_pattern(m) for m in ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                                         "septembre", "octobre", "novembre", "décembre")]
+
+
+def _measure_kind(word: str, vocabulary: Vocabulary) -> str | None:
+    folded = fold(word)
+    for kind, words in vocabulary.measure_kinds.items():
+        if folded in {fold(w) for w in words}:
+            return kind
+    return None
+
+
+def _declared_words(doc: Document, vocabulary: Vocabulary) -> dict[str, str]:
+    """Label words a report declares for its kinds ("les écarts ... sous la forme de « constats »")."""
+    declared: dict[str, str] = {}
+    text = " ".join(line.text for line in doc.body)
+    kind_words = [(w, kind) for kind, ws in vocabulary.declaration_kind_words.items() for w in ws]
+    kind_re = re.compile(r"(?<![\wÀ-ÿ])" + alternation([w for w, _ in kind_words]) + r"(?![\wÀ-ÿ])", re.IGNORECASE)
+    kind_of = {fold(w): kind for w, kind in kind_words}
+    declarable = alternation(vocabulary.declarable)
+    quoted = re.compile(r"[«\"“]\s*(" + declarable + r")s?\s*[»\"”]|(?<![\wÀ-ÿ])(" + declarable + r")s?\s+"
+                        + r"(?:n\s?[°º]|\d)", re.IGNORECASE)
+    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])", text):
+        kinds = [(m.start(), kind_of[fold(m.group(0))]) for m in kind_re.finditer(sentence)]
+        if not kinds:
+            continue
+        found = [(m.start(), fold(m.group(1) or m.group(2))) for m in quoted.finditer(sentence)]
+        words: list[tuple[int, str]] = []
+        for pos, word in found:
+            if word not in [w for _, w in words]:
+                words.append((pos, word))
+        if not words:
+            continue
+        distinct_kinds = []
+        for _, kind in kinds:
+            if kind not in distinct_kinds:
+                distinct_kinds.append(kind)
+        if len(words) >= 2 and len(distinct_kinds) >= 2:
+            for (_, word), kind in zip(words, distinct_kinds):
+                declared.setdefault(word, kind)
+        else:
+            for pos, word in words:
+                nearest = min(kinds, key=lambda k: abs(k[0] - pos))
+                if abs(nearest[0] - pos) <= 120:
+                    declared.setdefault(word, nearest[1])
+    return declared
+
+
+# ---------------------------------------------------------------- legal references
+
+_ARTICLE = re.compile(r"(?<![\wÀ-ÿ.])([LRD])\s?\.?\s?(\d{1,4}(?:-\d{1,4}){0,4})(?![\d])")
+
+
+def legal_refs(text: str, vocabulary: Vocabulary | None = None, default_code: str | None = None) -> list[str]:
+    """Normalised references: "D.312-155-0 CASF", "R.4311-4 CSP", "arrêté du 7 septembre 1999"."""
+    vocabulary = vocabulary or load_vocabulary()
+    codes = [(phrase_pattern(name), code) for code, names in vocabulary.codes.items() for name in names]
+    code_re = re.compile("|".join(f"(?P<c{i}>(?<![\\wÀ-ÿ]){p}(?![\\wÀ-ÿ]))" for i, (p, _) in enumerate(codes)))
+    same = re.compile(alternation(vocabulary.same_code), re.IGNORECASE)
+    out: list[str] = []
+    previous = default_code
+    # clauses: a code applies to the articles listed before it in the same clause
+    for clause in re.split(r";|\)\s*(?=\()|\n\n", text):
+        pending: list[str] = []
+        pos = 0
+        events = []
+        for m in _ARTICLE.finditer(clause):
+            if int(m.group(2).split("-")[0]) < 10 and "-" not in m.group(2):
+                continue  # "R 3": a remark, not an article
+            events.append((m.start(), "ref", f"{m.group(1)}.{m.group(2)}"))
+        for m in code_re.finditer(clause):
+            code = next(codes[int(k[1:])][1] for k, v in m.groupdict().items() if v)
+            events.append((m.start(), "code", code))
+        for m in same.finditer(clause):
+            events.append((m.start(), "same", ""))
+        for _, what, value in sorted(events):
+            if what == "ref":
+                pending.append(value)
+            elif pending:
+                code = previous if what == "same" else value
+                out.extend(f"{ref} {code}" if code else ref for ref in pending)
+                previous = code
+                pending = []
+            elif what == "code":
+                previous = value
+        out.extend(f"{ref} {previous}" if previous else ref for ref in pending)
+        del pos
+    texts = alternation(vocabulary.legal_texts)
+    text_re = re.compile(r"(?<![\wÀ-ÿ])(" + texts + r")\s+(?:(?:du|en date du)\s+(\d{1,2}(?:er)?\s+[a-zéû]+\s+\d{4})"
+                         r"|(n\s?°\s*\d{2,4}-\d{1,5}))", re.IGNORECASE)
+    for m in text_re.finditer(text):
+        name = " ".join(m.group(1).split())
+        name = name[0].lower() + name[1:] if not name.isupper() else name
+        words = name.split()
+        if len(words) > 1 and words[1].isupper() is False and fold(words[1]) == words[1].lower():
+            words = [words[0]] + [w.upper() if len(w) <= 4 and fold(w) in ("anc",) else w for w in words[1:]]
+        name = " ".join(words)
+        value = f"{name} du {' '.join(m.group(2).split())}" if m.group(2) else f"{name} {' '.join(m.group(3).split())}"
+        out.append(value)
+    seen: list[str] = []
+    for ref in out:
+        if ref not in seen:
+            seen.append(ref)
+    return seen
+
+
+# ---------------------------------------------------------------- deadlines
+
+def parse_deadline(text: str | None, visit_date: dt.date | None = None,
+                   patterns: _Patterns | None = None) -> int | None:
+    """Days for a deadline as written: "3 mois" -> 90, "immédiat" -> 0, a date -> days after the visit."""
+    if not text:
+        return None
+    p = patterns or _patterns_for(load_vocabulary(), {}, True)
+    date = p.date.search(text)
+    if date:
+        if visit_date is None:
+            return None
+        try:
+            if date.group(1):
+                day = dt.date(int(date.group(3)), int(date.group(2)), int(date.group(1)))
+            else:
+                day = dt.date(int(date.group(6)), _MONTHS[fold(date.group(5))], int(date.group(4)))
+        except ValueError:
+            return None
+        return (day - visit_date).days
+    duration = p.duration.search(text)
+    if duration:
+        amount = duration.group(1)
+        value = int(amount) if amount.isdigit() else p.vocabulary.number_words[fold(amount)]
+        return value * p.vocabulary.units[fold(duration.group(2))]
+    if p.immediate.search(text):
+        return 0
+    return None
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass
+class _Found:
+    """A finding before ids are given (the body and tables both produce them)."""
+
+    kind: str
+    number: int | None
+    label: str
+    text: str
+    start: int
+    end: int
+    grade: str | None = None
+    refs: list[str] = field(default_factory=list)
+    origin: str = "body"  # body | table | prose
+
+
+@dataclass
+class _FoundMeasure:
+    kind: str
+    number: int | None
+    label: str
+    text: str
+    deadline_text: str | None
+    start: int
+    end: int
+    finding_refs: list[tuple[str, int | None]] = field(default_factory=list)
+
+
+def _patterns_for(vocabulary: Vocabulary, declared: dict[str, str], r_is_remark: bool) -> _Patterns:
+    words = {fold(w): kind for kind, ws in vocabulary.finding_labels.items() for w in ws}
+    words.update(declared)
+    return _Patterns(vocabulary, words, r_is_remark)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _span_text(doc: Document, start: int, end: int) -> tuple[str, int, int]:
+    """The collapsed wording of ``doc.text[start:end]`` without furniture lines, and its trimmed span."""
+    parts = [line for line in doc.lines if line.end > start and line.start < end and not line.running]
+    pieces = []
+    for line in parts:
+        a, b = max(start, line.start), min(end, line.end)
+        pieces.append(doc.text[a:b])
+    text = _clean(" ".join(pieces))
+    raw = doc.text[start:end]
+    lead = len(raw) - len(raw.lstrip())
+    trail = len(raw) - len(raw.rstrip())
+    return text, start + lead, end - trail
+
+
+def _is_boundary(line: Line, p: _Patterns) -> bool:
+    if line.heading or line.title or line.table is not None or line.header_cell:
+        return True
+    if line.bullet:
+        return True
+    return bool(p.finding_match(line.text) or _measure_start(line.text, p))
+
+
+def _measure_start(text: str, p: _Patterns) -> re.Match | None:
+    m = p.measure_label.match(text)
+    if m and m.group("word")[0].isupper() and (m.group("num") or m.group("sep").strip() or m.group("paren")):
+        if _measure_kind(m.group("word"), p.vocabulary) or m.group("num"):
+            return m
+    m = p.measure_abbr.match(text)
+    if m and (m.group("word") or m.group("paren") or m.group("sep").strip()):
+        abbr = m.group("abbr")
+        if m.group("word") is None and abbr in sum(p.vocabulary.finding_abbreviations.values(), []):
+            if p.r_is_remark:
+                return None
+        return m
+    return None
+
+
+def _local_width(lines: list[Line], i: int) -> int:
+    window = [len(x.text) for x in lines[max(0, i - 12): i + 12] if len(x.text) >= 20]
+    if not window:
+        return 80
+    window.sort()
+    return window[int(len(window) * 0.8) - (1 if len(window) * 0.8 == int(len(window) * 0.8) and window else 0)]
+
+
+_REF_END = re.compile(r"(?:CASF|CSP|CSS|CRPA|code[^.]{0,60}|\d{4}|\))\s*[.)]?\)?\.?$", re.IGNORECASE)
+
+
+def _paragraph_end(body: list[Line], i: int, p: _Patterns, *, measure: bool = False) -> int:
+    """Index of the last line of the paragraph starting at ``body[i]``."""
+    j = i
+    while j - i < _MAX_LINES:
+        line = body[j]
+        nxt = body[j + 1] if j + 1 < len(body) else None
+        if nxt is None:
+            return j
+        if measure and p.deadline_keyword.match(nxt.text):
+            j += 1
+            continue
+        if _is_boundary(nxt, p):
+            return j
+        if line.text[-1] in _TERMINAL:
+            width = _local_width(body, j)
+            if len(line.text) < 0.8 * width or _REF_END.search(line.text):
+                return j
+        if nxt.page != line.page and line.text[-1] in _TERMINAL:
+            return j
+        j += 1
+    return j
+
+
+def _deadline_and_text(text: str, p: _Patterns) -> tuple[str, str | None]:
+    """Measure wording without its deadline clause, and the deadline as written."""
+    m = p.deadline_keyword.search(text)
+    if not m:
+        return text, None
+    before = text[: m.start()]
+    rest = text[m.end():]
+    opened = m.group(0).lstrip().startswith(("(", "["))
+    if opened:
+        close = rest.find(")") if "(" in m.group(0) else rest.find("]")
+        deadline = rest[:close] if close >= 0 else rest
+        after = rest[close + 1:] if close >= 0 else ""
+    else:
+        stop = re.search(r"\.(?:\s|$)|;|\(", rest)
+        deadline = rest[: stop.start()] if stop else rest
+        after = rest[stop.end():] if stop else ""
+    deadline = _clean(deadline).strip(" .;,")
+    wording = _clean(before + " " + after).strip(" ;,")
+    wording = re.sub(r"\s+([.;,])", r"\1", wording)
+    if p.no_deadline.match(deadline) or not deadline:
+        return wording, None
+    return wording, deadline
+
+
+def _finding_refs(text: str, p: _Patterns) -> list[tuple[str, int | None]]:
+    """Finding references in a measure ("(E2)", "(écart n°3)", "E1, E3", "Observations n°2 et n°3")."""
+    refs: list[tuple[str, int | None]] = []
+    words = sorted(p.finding_words, key=len, reverse=True)
+    word = "(?:" + "|".join(phrase_pattern(w) + "s?" for w in words) + ")"
+    full = re.compile(r"(?<![\wÀ-ÿ])(" + word + r")\s*((?:" + _NUM + r"\d{1,3}(?:\s*(?:,|et|à|-)\s*)?)+)", re.IGNORECASE)
+    for m in full.finditer(text):
+        key = fold(m.group(1))
+        kind = p.finding_words.get(key) or p.finding_words.get(key.rstrip("s"))
+        numbers = [int(n) for n in re.findall(r"\d{1,3}", m.group(2))]
+        if " à " in m.group(2) and len(numbers) == 2:
+            numbers = list(range(numbers[0], numbers[1] + 1))
+        refs.extend((kind, n) for n in numbers)
+    abbreviations = {a: k for k, ws in p.vocabulary.finding_abbreviations.items() for a in ws}
+    for m in re.finditer(r"(?<![\wÀ-ÿ.])([A-Z])\s?\.?\s?(\d{1,3})(?![\d-]|[.,]\d)", text):
+        kind = abbreviations.get(m.group(1))
+        if kind == "remark" and not p.r_is_remark:
+            continue
+        if kind:
+            refs.append((kind, int(m.group(2))))
+    return refs
+
+
+def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_Found], list[_FoundMeasure]]:
+    findings: list[_Found] = []
+    measures: list[_FoundMeasure] = []
+    body = [line for line in doc.body if line.table is None and not line.header_cell]
+    list_kind: tuple[str, str] | None = None  # ("measure"|"finding", kind) announced by a heading
+    i = 0
+    while i < len(body):
+        line = body[i]
+        if doc.in_annex(line.start) or line.index in skip:
+            i += 1
+            continue
+        if line.heading or line.title:
+            list_kind = _list_heading(line.text, p)
+            if not _measure_start(line.text, p) and not p.finding_match(line.text):
+                i += 1
+                continue
+        fm = p.finding_match(line.text)
+        mm = _measure_start(line.text, p) if not fm else None
+        if fm and _measure_kind_after(line.text[fm[0].end():], p):
+            fm = None  # "R1 – Recommandation : ..." is a measure
+            mm = _measure_start(line.text, p)
+        if fm:
+            m, kind, number, grade = fm
+            j = _paragraph_end(body, i, p)
+            start = line.start + m.end()
+            text, s, e = _span_text(doc, start, body[j].end)
+            if text:
+                label = _clean(line.text[: m.end()]).lstrip("-–—•▪* ").rstrip(" :–—-.")
+                findings.append(_Found(kind, number, label, text, s, e, grade))
+            i = j + 1
+            continue
+        if mm or (list_kind and list_kind[0] == "measure" and line.bullet):
+            j = _paragraph_end(body, i, p, measure=True)
+            if mm:
+                kind = _measure_kind(mm.group("word"), p.vocabulary) if mm.group("word") else None
+                if kind is None and "abbr" in mm.groupdict() and mm.group("abbr"):
+                    kind = next((k for k, ws in p.vocabulary.measure_abbreviations.items()
+                                 if mm.group("abbr") in ws), None)
+                if kind is None and list_kind and list_kind[0] == "measure":
+                    kind = list_kind[1]
+                number = int(mm.group("num")) if mm.group("num") else None
+                label_end = mm.end()
+                paren = mm.group("paren") or ""
+            else:
+                bullet = re.match(r"^(?:[-–—•▪●◦*]|(\d{1,3})[.)])\s+", line.text)
+                kind = list_kind[1]
+                number = int(bullet.group(1)) if bullet and bullet.group(1) else None
+                label_end = bullet.end() if bullet else 0
+                paren = ""
+            if kind is None:
+                rest = _clean(" ".join(b.text for b in body[i: j + 1]))
+                k = p.kind_word.search(rest[:120])
+                kind = _measure_kind(k.group(1), p.vocabulary) if k else None
+            if kind is not None:
+                start = line.start + label_end
+                raw, s, e = _span_text(doc, start, body[j].end)
+                label = _clean(line.text[:label_end]).rstrip(" :–—-")
+                if paren and p.deadline_keyword.search(paren):
+                    raw = paren + " " + raw
+                    label = _clean(label.replace(paren, "")).rstrip(" :–—-")
+                wording, deadline = _deadline_and_text(raw, p)
+                refs = _finding_refs(paren, p) if paren else []
+                trailing = re.search(r"\(([^()]{1,60})\)\s*\.?\s*$", wording)
+                if trailing and _finding_refs(trailing.group(1), p):
+                    refs += _finding_refs(trailing.group(1), p)
+                    wording = wording[: trailing.start()].rstrip()
+                inline = re.search(r"(?:en réponse|suite) (?:à|aux?) (?:l[’'])?(.{0,40})", wording)
+                if inline:
+                    refs += _finding_refs(inline.group(1), p)
+                measures.append(_FoundMeasure(kind, number, label or "-", wording.strip(" :–—-"), deadline, s, e,
+                                              refs))
+            i = j + 1
+            continue
+        if list_kind and list_kind[0] == "finding" and line.bullet:
+            j = _paragraph_end(body, i, p)
+            bullet = re.match(r"^(?:[-–—•▪●◦*]|(\d{1,3})[.)])\s+", line.text)
+            text, s, e = _span_text(doc, line.start + (bullet.end() if bullet else 0), body[j].end)
+            findings.append(_Found(list_kind[1], None, "", text, s, e))
+            i = j + 1
+            continue
+        i += 1
+    return findings, measures
+
+
+def _measure_kind_after(rest: str, p: _Patterns) -> bool:
+    m = re.match(r"^\s*(\w+)", rest)
+    return bool(m and _measure_kind(m.group(1), p.vocabulary))
+
+
+def _list_heading(text: str, p: _Patterns) -> tuple[str, str] | None:
+    """A heading that only names a kind ("Recommandations", "Écarts constatés") announces a list of them."""
+    core = re.sub(r"\([^)]*\)", "", text)
+    core = re.sub(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,5}\.?)\s*[–—-]?\s*", "", core).strip(" :.")
+    words = core.split()
+    if not words or len(words) > 3:
+        return None
+    kind = _measure_kind(words[0], p.vocabulary)
+    if kind:
+        return ("measure", kind)
+    head = fold(words[0]).rstrip("s")
+    if head in p.finding_words and len(words) <= 2:
+        return ("finding", p.finding_words[head])
+    return None
+
+
+# ---------------------------------------------------------------- tables
+
+def _key_shape(body: list[Line], i: int, p: _Patterns) -> tuple[str, int, dict] | None:
+    """The row key starting at ``body[i]`` (joining up to 3 short lines): (shape, lines used, details)."""
+    for n in (1, 2, 3):
+        if i + n > len(body):
+            break
+        chunk = body[i: i + n]
+        if any(len(c.text) > 30 for c in chunk) or any(c.table != body[i].table for c in chunk):
+            break
+        text = " ".join(c.text for c in chunk)
+        fm = p.finding_match(text)
+        if fm and fm[0].end() == len(text):
+            m, kind, number, grade = fm
+            if not _measure_kind_after(body[i + n].text if i + n < len(body) else "", p) or number is None:
+                shape = "finding" if number is not None else "level"
+                return shape, n, {"kind": kind, "number": number, "grade": grade, "label": text}
+        mm = _measure_start(text, p)
+        if mm and mm.end() == len(text) and not mm.group("paren"):
+            word = mm.groupdict().get("word")
+            kind = _measure_kind(word, p.vocabulary) if word else None
+            if kind is None and mm.groupdict().get("abbr"):
+                kind = next((k for k, ws in p.vocabulary.measure_abbreviations.items() if mm.group("abbr") in ws), None)
+            return "measure", n, {"kind": kind, "number": int(mm.group("num")) if mm.group("num") else None,
+                                  "label": text}
+        if n == 1 and re.fullmatch(r"\d{1,3}", text):
+            return "integer", 1, {"number": int(text)}
+    return None
+
+
+def _cell_type(text: str, p: _Patterns) -> str:
+    if is_placeholder_only(text):
+        return "blank"
+    if p.no_deadline.match(text):
+        return "empty"
+    if p.kind_cell.match(text):
+        return "kind"
+    if p.status.match(text):
+        return "status"
+    if p.grade_cell.match(text):
+        return "grade"
+    stripped = PLACEHOLDER.sub("", text)
+    if (p.duration.fullmatch(stripped.strip()) or p.immediate.fullmatch(stripped.strip())
+            or re.fullmatch(r"(?:(?:avant|au plus tard|d'ici) (?:le|au) )?\d{1,2}/\d{1,2}/\d{4}", stripped.strip())
+            or (len(text) <= 40 and (p.date.search(text) or p.duration.search(text))
+                and re.match(r"^(?:avant|au plus tard|d['’]ici|sous|dans|fin|dès|à|a)\b", fold(text)))):
+        return "deadline"
+    if re.fullmatch(r"(?:art\.?\s*)?(?:[LRD]\s?\.?\s?\d{1,4}(?:-\d{1,4})*[^a-z]{0,20}|(?:CASF|CSP|CSS|CRPA)\.?)",
+                    text.strip(), re.IGNORECASE) or re.match(r"^art\.?\s", text, re.IGNORECASE):
+        return "ref"
+    refs = _finding_refs(text, p)
+    if refs and len(re.sub(r"[\s,;et]+", "", re.sub(r"(?i)(?:" + "|".join(
+            phrase_pattern(w) + "s?" for w in p.finding_words) + r")|n\s?°|\d|[A-Z]\.?", "", text))) <= 2:
+        return "finding_ref"
+    if re.fullmatch(r"\d{1,3}", text):
+        return "number"
+    return "text"
+
+
+def _kind_cell_joined(lines: list[Line], k: int, p: _Patterns) -> tuple[str, int] | None:
+    """A kind cell cut by the layout ("Recommandatio" / "n")."""
+    if k + 1 < len(lines) and len(lines[k + 1].text) <= 3:
+        joined = lines[k].text + lines[k + 1].text
+        if p.kind_cell.match(joined):
+            return joined, 2
+    return None
+
+
+def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_FoundMeasure]]:
+    findings: list[_Found] = []
+    measures: list[_FoundMeasure] = []
+    v = p.vocabulary
+    status_headers = {fold(w) for w in ("statut", "état", "etat", "suite donnée")}
+    classifier = {fold(w) for w in v.classifier_header_words}
+    for n, table in enumerate(doc.tables):
+        lines = [line for line in doc.lines[table.start_line:table.end_line]
+                 if line.table == n and not line.running]
+        if not lines or doc.in_annex(lines[0].start):
+            continue
+        header_keys = [re.sub(r"\s+", " ", fold(h)).strip(" .:") for h in table.header]
+        is_status = any(h in status_headers for h in header_keys)
+        has_classifier = any(h in classifier for h in header_keys)
+        first = _key_shape(lines, 0, p)
+        if first is None:
+            continue
+        shape = first[0]
+        rows: list[tuple[dict, list[Line], Line]] = []
+        i = 0
+        while i < len(lines):
+            key = _key_shape(lines, i, p)
+            if key and (key[0] == shape or (shape == "finding" and key[0] == "finding")):
+                rows.append((key[2], [], lines[i]))
+                i += key[1]
+                continue
+            if rows:
+                rows[-1][1].append(lines[i])
+            i += 1
+        for key, cells, key_line in rows:
+            typed: list[tuple[str, str, Line]] = []
+            k = 0
+            while k < len(cells):
+                joined = _kind_cell_joined(cells, k, p)
+                if joined:
+                    typed.append(("kind", joined[0], cells[k]))
+                    k += joined[1]
+                    continue
+                typed.append((_cell_type(cells[k].text, p), cells[k].text, cells[k]))
+                k += 1
+            # the row ends where prose resumes after its last typed cell (the table is over)
+            seen_text = seen_terminal = False
+            kept = []
+            for t in typed:
+                if t[0] == "text" and seen_terminal and seen_text and len(t[1]) > 45:
+                    break
+                if t[0] == "text":
+                    seen_text = True
+                if t[0] in ("deadline", "grade", "status", "empty") and seen_text:
+                    seen_terminal = True
+                kept.append(t)
+            types = [t[0] for t in kept]
+            if is_status or "status" in types:
+                continue
+            texts = [t for t in kept if t[0] == "text"]
+            if has_classifier and len(texts) >= 2 and len(texts[0][1]) <= 40:
+                texts = texts[1:]
+            wording = _clean(" ".join(t[1] for t in texts))
+            span = (texts[0][2].start, texts[-1][2].end) if texts else (key_line.start, key_line.end)
+            kind_cells = [t[1] for t in kept if t[0] == "kind"]
+            measure_kind = key.get("kind") if shape == "measure" else None
+            if kind_cells:
+                measure_kind = _measure_kind(kind_cells[0], v) or measure_kind
+            if shape == "measure" or (kind_cells and shape in ("finding", "integer", "level")):
+                if measure_kind is None:
+                    continue
+                deadline_cells = [t[1] for t in kept if t[0] == "deadline"]
+                refs: list[tuple[str, int | None]] = []
+                for t in kept:
+                    if t[0] == "finding_ref":
+                        refs += _finding_refs(t[1], p)
+                if shape == "finding":
+                    refs.append((key["kind"], key["number"]))
+                number = key.get("number") if shape in ("measure", "integer") else None
+                label = key.get("label", str(number or ""))
+                wording, inline_deadline = _deadline_and_text(wording, p)
+                deadline = _clean(deadline_cells[0]) if deadline_cells else inline_deadline
+                measures.append(_FoundMeasure(measure_kind, number, label, wording, deadline, span[0], span[1], refs))
+                continue
+            if shape in ("finding", "level"):
+                if shape == "level" and (len(wording) < 40 or any(t[0] == "number" for t in kept)):
+                    continue
+                grade = key.get("grade")
+                for t in kept:
+                    if t[0] == "grade" and grade is None:
+                        grade = v.grade_of(t[1], key["kind"])
+                ref_text = " ".join(t[1] for t in kept if t[0] == "ref")
+                refs = legal_refs(ref_text, v) + legal_refs(wording, v)
+                findings.append(_Found(key["kind"], key["number"], key["label"] if shape == "finding" else "",
+                                       wording, span[0], span[1], grade, refs, origin="table"))
+    return findings, measures
+
+
+# ---------------------------------------------------------------- prose
+
+def _read_prose(doc: Document, p: _Patterns, taken: list[tuple[int, int]]) -> list[_Found]:
+    v = p.vocabulary
+    kinds = {fold(w): kind for kind, ws in v.finding_labels.items() for w in ws}
+    marker = re.compile(
+        r"(?<![\wÀ-ÿ])" + alternation(v.prose_verbs) + r"\s*(?:un|une|des|à un|à une)?\s*(?P<word>"
+        + alternation(sum(v.finding_labels.values(), [])) + r")s?(?:\s+(?P<grade>" + p.grade + r"))?(?![\wÀ-ÿ])",
+        re.IGNORECASE)
+    found: list[_Found] = []
+    text = doc.text
+    for m in marker.finditer(text):
+        if doc.in_annex(m.start()) or any(a <= m.start() < b for a, b in taken):
+            continue
+        line = next((x for x in doc.lines if x.start <= m.start() < x.end + 1), None)
+        if line is None or line.running or line.table is not None:
+            continue
+        start = _sentence_start(doc, m.start())
+        end = _sentence_end(doc, m.end())
+        wording, s, e = _span_text(doc, start, end)
+        kind = kinds.get(fold(m.group("word")).rstrip("s")) or kinds.get(fold(m.group("word")))
+        if kind is None:
+            continue
+        grade = v.grade_of(m.group("grade"), kind) if m.group("grade") else None
+        found.append(_Found(kind, None, "", wording, s, e, grade, origin="prose"))
+        taken.append((s, e))
+    return found
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?»](?=\s+[A-ZÀ-Ý«<])|\n(?=[A-ZÀ-Ý])")
+
+
+def _sentence_start(doc: Document, pos: int) -> int:
+    text = doc.text
+    lo = max(0, pos - 1200)
+    best = lo
+    line_starts = [line for line in doc.lines if lo <= line.start <= pos]
+    for line in line_starts:
+        if line.heading or line.title or line.running or line.table is not None:
+            best = max(best, line.end)
+    for m in re.finditer(r"(?<![A-Z]\.)(?<!\b[A-Z])(?<!\bart)(?<!\bn°)[.!?](?=\s+[«\"]?\s*[A-ZÀ-Ý<])", text[lo:pos]):
+        candidate = lo + m.end()
+        if candidate > best:
+            best = candidate
+    while best < pos and text[best].isspace():
+        best += 1
+    return best
+
+
+def _sentence_end(doc: Document, pos: int) -> int:
+    text = doc.text
+    m = re.compile(r"[.!?](?=\s|$)").search(text, pos)
+    end = m.end() if m else len(text)
+    return min(end, pos + 1200)
+
+
+# ---------------------------------------------------------------- merging
+
+def _skip_lines(doc: Document, p: _Patterns) -> set[int]:
+    """Lines of sections that review earlier measures (a follow-up report's status part)."""
+    earlier = re.compile(alternation(p.vocabulary.earlier_section_words), re.IGNORECASE)
+    skip: set[int] = set()
+    inside = False
+    for line in doc.lines:
+        if line.heading:
+            inside = bool(earlier.search(line.text))
+        if inside:
+            skip.add(line.index)
+    return skip
+
+
+def _finding_id(kind: str, number: int | None, order: int) -> str:
+    letter = "E" if kind == "breach" else "R"
+    return f"{letter}{number}" if number is not None else f"{letter}u{order}"
+
+
+def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabulary | None = None) -> ReportReading:
+    """The findings and measures of one report (its anonymised text), with the follow-up flag and disagreements."""
+    vocabulary = vocabulary or load_vocabulary()
+    if not text or not text.strip():
+        return ReportReading()
+    base = _patterns_for(vocabulary, {}, True)
+    doc = segment(text, vocabulary)
+    declared = _declared_words(doc, vocabulary)
+    # the convention for "R": a remark when the report numbers breaches E1.., a recommendation when it
+    # numbers measures I1 / P1 and no breach with E
+    has_e = any(base.finding_abbr.match(line.text) and base.finding_abbr.match(line.text).group("abbr") in
+                vocabulary.finding_abbreviations["breach"] for line in doc.body)
+    has_ip = any((m := base.measure_abbr.match(line.text)) and m.group("abbr") in
+                 vocabulary.measure_abbreviations["injonction"] + vocabulary.measure_abbreviations["prescription"]
+                 for line in doc.body)
+    r_is_remark = has_e or not has_ip
+    p = _patterns_for(vocabulary, declared, r_is_remark)
+    if not any(p.finding_match(line.text) for line in doc.body if line.table is None):
+        defaults = {fold(w): k for w, k in vocabulary.undeclared_defaults.items() if fold(w) not in declared}
+        if defaults:
+            p = _patterns_for(vocabulary, {**declared, **defaults}, r_is_remark)
+    skip = _skip_lines(doc, p) if doc.follow_up else _skip_lines(doc, p)
+    body_findings, body_measures = _read_labelled(doc, p, skip)
+    table_findings, table_measures = _read_tables(doc, p)
+    table_findings = [f for f in table_findings if not any(
+        line.index in skip for line in doc.lines if line.start <= f.start < line.end + 1)]
+    table_measures = [m for m in table_measures if not any(
+        line.index in skip for line in doc.lines if line.start <= m.start < line.end + 1)]
+    taken = [(f.start, f.end) for f in body_findings + table_findings]
+    taken += [(m.start, m.end) for m in body_measures + table_measures]
+    prose = _read_prose(doc, p, taken)
+
+    reading = ReportReading(follow_up=doc.follow_up)
+    # body (labelled, then prose in text order); a table row repeats a body finding or adds one
+    merged: list[_Found] = []
+    index: dict[tuple[str, int], _Found] = {}
+    for f in sorted(body_findings + prose, key=lambda f: f.start):
+        if f.number is not None and (f.kind, f.number) in index:
+            continue
+        merged.append(f)
+        if f.number is not None:
+            index[(f.kind, f.number)] = f
+    body_keys = set(index)
+    table_keys: set[tuple[str, int]] = set()
+    for f in table_findings:
+        if f.number is not None:
+            table_keys.add((f.kind, f.number))
+            twin = index.get((f.kind, f.number))
+            if twin is not None:
+                if twin.grade is None and f.grade:
+                    twin.grade = f.grade
+                if not twin.refs and f.refs:
+                    twin.refs = f.refs
+                continue
+            index[(f.kind, f.number)] = f
+        elif any(_overlap(f.text, g.text) >= 0.6 for g in merged if g.kind == f.kind):
+            continue
+        merged.append(f)
+    if body_keys and table_keys and body_keys != table_keys:
+        reading.disagreements.append({
+            "what": "summary_table_vs_body",
+            "only_in_body": sorted(_finding_id(k, n, 0) for k, n in body_keys - table_keys),
+            "only_in_table": sorted(_finding_id(k, n, 0) for k, n in table_keys - body_keys),
+        })
+    merged.sort(key=lambda f: f.start)
+    order = {"breach": 0, "remark": 0}
+    ids: set[str] = set()
+    for f in merged:
+        order[f.kind] += 1
+        finding_id = _finding_id(f.kind, f.number, order[f.kind])
+        while finding_id in ids:
+            finding_id += "b"
+        ids.add(finding_id)
+        refs = f.refs or legal_refs(f.text, vocabulary)
+        reading.findings.append(Finding(
+            finding_id=finding_id, kind=f.kind, number=f.number, label=f.label, text=f.text,
+            legal_refs=tuple(refs), grade=f.grade, start=f.start, end=f.end, section=doc.section_at(f.start),
+        ))
+    known = {(f.kind, f.number): f.finding_id for f in reading.findings if f.number is not None}
+    # measures: the body's, then table rows that do not repeat them
+    all_measures: list[_FoundMeasure] = []
+    for m in sorted(body_measures, key=lambda m: m.start):
+        all_measures.append(m)
+    for m in table_measures:
+        if any(x.kind == m.kind and ((x.number is not None and x.number == m.number)
+                                     or _overlap(x.text, m.text) >= 0.6) for x in body_measures):
+            continue
+        all_measures.append(m)
+    all_measures.sort(key=lambda m: m.start)
+    measure_order = {k: 0 for k in ("injonction", "prescription", "recommandation")}
+    measure_ids: set[str] = set()
+    for m in all_measures:
+        measure_order[m.kind] += 1
+        letter = {"injonction": "I", "prescription": "P", "recommandation": "R"}[m.kind]
+        measure_id = f"{letter}{m.number if m.number is not None else measure_order[m.kind]}"
+        while measure_id in measure_ids:
+            measure_id += "b"
+        measure_ids.add(measure_id)
+        finding_ids = tuple(dict.fromkeys(known[r] for r in m.finding_refs if r in known))
+        reading.measures.append(Measure(
+            measure_id=measure_id, kind=m.kind, number=m.number, label=m.label, text=m.text,
+            deadline_text=m.deadline_text, deadline_days=parse_deadline(m.deadline_text, visit_date, p),
+            finding_ids=finding_ids, start=m.start, end=m.end,
+        ))
+    return reading
+
+
+def _tokens(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]{3,}", fold(text))}
+
+
+def _overlap(a: str, b: str) -> float:
+    ta, tb = _tokens(a), _tokens(b)
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / min(len(ta), len(tb))
+
+
+__all__ = ["read_report", "legal_refs", "parse_deadline"]
+_ = replace

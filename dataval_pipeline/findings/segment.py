@@ -1,0 +1,231 @@
+"""The layout of a report's text: lines, pages, page furniture, headings, sections, tables, lists, annexes.
+
+Text comes from a PDF's text layer, so a table arrives one cell per line (a long cell wrapped over
+several lines), pages are separated by form feeds, and page headers and footers repeat. The reader
+(``findings.read``) reads findings and measures from these segments rather than from raw text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+
+from dataval_pipeline.findings.vocabulary import Vocabulary, alternation, fold, load_vocabulary
+
+PLACEHOLDER = re.compile(r"<[A-Z_]+_\d+>")
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s*)?\d{1,4}\s*(?:/|sur)\s*\d{1,4}$|^page\s*\d{1,4}$|^[–—-]\s*\d{1,4}\s*[–—-]$|^\d{1,3}$",
+    re.IGNORECASE)
+_TRAILING_PAGE_NUMBER = re.compile(r"(?<=\S)\s*(?:page\s*\d{1,4}\s*(?:/|sur)\s*\d{1,4})\s*$", re.IGNORECASE)
+_NUMBERED_HEADING = re.compile(
+    r"^(?:(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?)|(?:[IVX]{1,5}(?:\.\d{1,2}){0,3}\.?))\s*[–—-]?\s+[A-ZÀ-Ý«\"]")
+_TERMINAL = ".;:!?)»"
+_BULLET = re.compile(r"^(?:[-–—•▪●◦*]|\d{1,3}[.)]|[a-z][.)])\s+")
+
+
+@dataclass
+class Line:
+    index: int
+    text: str  # the line without surrounding whitespace (page furniture cut off)
+    start: int  # offset of ``text`` in the document
+    end: int
+    page: int  # 0-based
+    running: bool = False  # page header or footer
+    heading: bool = False  # a strong heading (numbered, capitals, keyword)
+    title: bool = False  # a weak heading (a short title-like line)
+    bullet: bool = False
+    table: int | None = None  # index in Document.tables
+    header_cell: bool = False
+
+
+@dataclass
+class Table:
+    header: list[str]  # header cells as written
+    start_line: int  # first line after the header
+    end_line: int  # one past the last line
+    pages: set[int] = field(default_factory=set)
+
+    def has_header(self, vocabulary: Vocabulary, words: list[str]) -> bool:
+        wanted = {fold(w) for w in words}
+        return any(_cell_key(h) in wanted for h in self.header)
+
+
+@dataclass
+class Document:
+    text: str
+    lines: list[Line]  # every non-empty line, furniture included (flagged ``running``)
+    tables: list[Table]
+    page_count: int
+    annex_start: int  # offset where annexes begin (len(text) when none)
+    follow_up: bool
+    _section_starts: list[int] = field(default_factory=list)
+    _section_titles: list[str] = field(default_factory=list)
+
+    @property
+    def body(self) -> list[Line]:
+        return [line for line in self.lines if not line.running]
+
+    def section_at(self, offset: int) -> str:
+        """The heading of the section ``offset`` sits in ("" before the first heading)."""
+        i = bisect_right(self._section_starts, offset) - 1
+        return self._section_titles[i] if i >= 0 else ""
+
+    def in_annex(self, offset: int) -> bool:
+        return offset >= self.annex_start
+
+
+def _cell_key(text: str) -> str:
+    text = re.sub(r"\([^)]*\)", "", fold(text))
+    return re.sub(r"\s+", " ", text).strip(" .:")
+
+
+def is_placeholder_only(text: str) -> bool:
+    return bool(text) and not PLACEHOLDER.sub("", text).strip(" .,;:-–()°")
+
+
+def _split_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    offset = 0
+    for page, page_text in enumerate(text.split("\f")):
+        position = 0
+        for raw in page_text.split("\n"):
+            stripped = raw.strip()
+            if stripped:
+                start = offset + position + (len(raw) - len(raw.lstrip()))
+                lines.append(Line(len(lines), stripped, start, start + len(stripped), page))
+            position += len(raw) + 1
+        offset += len(page_text) + 1
+    return lines
+
+
+def _cut_furniture(lines: list[Line], page_count: int) -> None:
+    """Flag page numbers and lines repeated at the top or bottom of pages; cut a page number glued to a line."""
+    edges: Counter[str] = Counter()
+    by_page: dict[int, list[Line]] = {}
+    for line in lines:
+        by_page.setdefault(line.page, []).append(line)
+    for page_lines in by_page.values():
+        for line in {id(x): x for x in page_lines[:3] + page_lines[-3:]}.values():
+            edges[re.sub(r"\d+", "#", fold(line.text))] += 1
+    repeated = {key for key, n in edges.items() if n >= 2 and n >= page_count / 2 and len(key) > 3}
+    for page_lines in by_page.values():
+        edge_ids = {id(x) for x in page_lines[:3] + page_lines[-3:]}
+        for line in page_lines:
+            if _PAGE_NUMBER.match(line.text) and (id(line) in edge_ids and page_count > 1):
+                line.running = True
+            elif id(line) in edge_ids and re.sub(r"\d+", "#", fold(line.text)) in repeated and page_count > 1:
+                line.running = True
+            else:
+                glued = _TRAILING_PAGE_NUMBER.search(line.text)
+                if glued and id(line) in edge_ids:
+                    line.text = line.text[: glued.start()].rstrip()
+                    line.end = line.start + len(line.text)
+
+
+def _is_caps(text: str) -> bool:
+    letters = [c for c in PLACEHOLDER.sub("", text) if c.isalpha()]
+    return len(letters) >= 6 and sum(c.isupper() for c in letters) >= 0.8 * len(letters) and " " in text.strip()
+
+
+def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells: re.Pattern) -> None:
+    keywords = re.compile(
+        r"^(?:\d{1,2}[.)]?\s*|[IVX]{1,5}[.)]?\s*[–—-]?\s*)?" + alternation(
+            vocabulary.annex_words + vocabulary.summary_words + ["conclusion", "introduction", "synthèse"])
+        + r"\b", re.IGNORECASE)
+    body = [line for line in lines if not line.running]
+    for i, line in enumerate(body):
+        text = line.text
+        if len(text) > 110 or text[-1] in ".;,":
+            continue
+        if cells.fullmatch(text):
+            continue
+        if _NUMBERED_HEADING.match(text) and len(text) <= 100 and not re.match(r"^\d+[.,]\d+\s", text):
+            line.heading = True
+        elif _is_caps(text):
+            line.heading = True
+        elif keywords.match(text) and len(text) <= 90:
+            line.heading = True
+        else:
+            prev = body[i - 1] if i else None
+            nxt = body[i + 1] if i + 1 < len(body) else None
+            if (len(text) <= 70 and text[0].isupper() and text[-1] not in _TERMINAL
+                    and (prev is None or prev.text[-1] in _TERMINAL or prev.heading or prev.page != line.page)
+                    and nxt is not None and (nxt.text[0].isupper() or nxt.text[0].isdigit())
+                    and not _BULLET.match(text)):
+                line.title = True
+
+
+def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
+    header_words = {fold(w) for w in vocabulary.table_header_words}
+    body = [line for line in lines if not line.running]
+
+    def header_cell(line: Line) -> bool:
+        return len(line.text) <= 40 and (_cell_key(line.text) in header_words or is_placeholder_only(line.text))
+
+    spans: list[tuple[int, int]] = []  # header lines [i, j) in ``body``
+    i = 0
+    while i < len(body):
+        j = i
+        while j < len(body) and header_cell(body[j]) and body[j].page == body[i].page:
+            j += 1
+        real = [b for b in body[i:j] if not is_placeholder_only(b.text)]
+        if j - i >= 2 and len(real) >= 2:
+            spans.append((i, j))
+            for b in body[i:j]:
+                b.header_cell = True
+            i = j
+        else:
+            i += 1
+    tables: list[Table] = []
+    for n, (i, j) in enumerate(spans):
+        limit = spans[n + 1][0] if n + 1 < len(spans) else len(body)
+        k = j
+        while k < limit and not body[k].heading:
+            k += 1
+        tables.append(Table([b.text for b in body[i:j]], body[j].index if j < len(body) else len(lines),
+                            body[k].index if k < len(body) else len(lines), {body[i].page}))
+    merged: list[Table] = []
+    for table in tables:
+        previous = merged[-1] if merged else None
+        if (previous is not None and [_cell_key(h) for h in previous.header] == [_cell_key(h) for h in table.header]
+                and all(line.header_cell or line.running for line in lines[previous.end_line:table.start_line])):
+            previous.end_line = table.end_line
+        else:
+            merged.append(table)
+    for n, table in enumerate(merged):
+        for line in lines[table.start_line:table.end_line]:
+            if not line.running and not line.header_cell:
+                line.table = n
+                table.pages.add(line.page)
+    return merged
+
+
+def segment(text: str, vocabulary: Vocabulary | None = None, *, label_cells: re.Pattern | None = None) -> Document:
+    """Lines with their page, furniture, headings, tables and bullets; sections; annexes; follow-up."""
+    vocabulary = vocabulary or load_vocabulary()
+    lines = _split_lines(text)
+    page_count = text.count("\f") + 1
+    _cut_furniture(lines, page_count)
+    cells = label_cells or re.compile(r"(?!)")
+    _mark_headings(lines, vocabulary, cells)
+    tables = _mark_tables(lines, vocabulary)
+    for line in lines:
+        line.bullet = bool(_BULLET.match(line.text))
+        if line.table is not None and line.title:
+            line.title = False
+    starts, titles = [], []
+    annex = re.compile(r"^(?:\d{1,2}[.)]?\s*|[IVX]{1,5}[.)]?\s*[–—-]?\s*)?" + alternation(vocabulary.annex_words)
+                       + r"\b", re.IGNORECASE)
+    annex_start = len(text)
+    for line in lines:
+        if line.running or not (line.heading or line.title):
+            continue
+        starts.append(line.start)
+        titles.append(line.text)
+        if annex.match(line.text) and line.heading and annex_start == len(text) and line.start > len(text) * 0.3:
+            annex_start = line.start
+    title_block = " ".join(line.text for line in lines[:40] if not line.running)
+    follow_up = bool(re.search(alternation(vocabulary.follow_up_title_words), title_block[:1500]))
+    return Document(text, lines, tables, page_count, annex_start, follow_up, starts, titles)
