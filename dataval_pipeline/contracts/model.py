@@ -31,10 +31,12 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 
 
 def contracts_dir() -> Path:
+    """``$DATAVAL_CONTRACTS_DIR``, else the contracts shipped in the package (``dataval_pipeline/data_contracts``:
+    in the repository a link to the top-level ``data_contracts/``, in a wheel the files themselves)."""
     override = os.environ.get(CONTRACTS_DIR_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "data_contracts"
+    return Path(__file__).resolve().parent.parent / "data_contracts"
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,11 @@ def _column(prop: dict) -> Column:
          if q.get("metric") == "invalidValues" and "validValues" in (q.get("arguments") or {})),
         None,
     )
+    if any(c.get("property") == "validValuesFrom" and c.get("value") == "taxonomy"
+           for c in prop.get("customProperties") or []):
+        from dataval_pipeline.config import theme_ids  # the configured taxonomy, not the file's default list
+
+        enum = theme_ids()
     return Column(
         name=prop["name"],
         physical_type=prop["physicalType"],

@@ -48,3 +48,32 @@ LLM_FACT_FIELDS = ("inspection_date", "capacity", "residents_present", "care_fte
 
 def schema_hash(model: type[BaseModel]) -> str:
     return hashlib.sha256(json.dumps(model.model_json_schema(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+@functools.cache
+def finding_theme_model(candidates: tuple[str, ...]) -> type[BaseModel]:
+    """One finding's main theme: an enum of the candidate ids (constrained decoding: a few tokens out)."""
+    return create_model("FindingTheme", theme=(Literal[candidates], ...))  # type: ignore[valid-type]
+
+
+def _distinct_sentences(value: BaseModel) -> BaseModel:
+    ids = [item.phrase for item in value.constats]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"sentence ids repeated: {sorted({i for i in ids if ids.count(i) > 1})}")
+    return value
+
+
+@functools.cache
+def report_sentences_model(sentences: int, themes: tuple[str, ...]) -> type[BaseModel]:
+    """Findings of a report that numbers none, cited by the id (1..``sentences``) of a numbered sentence:
+    an id out of range is not in the enum, a repeated id fails validation (then one repair, then
+    quarantine). The model never types text: the pipeline writes the quote from the id."""
+    from pydantic import model_validator
+
+    item = create_model("SentenceFinding", phrase=(Literal[tuple(range(1, sentences + 1))], ...),  # type: ignore[valid-type]
+                        theme=(Literal[themes], ...))  # type: ignore[valid-type]
+    return create_model(
+        "ReportSentences",
+        constats=(list[item], Field(max_length=5, json_schema_extra={"uniqueItems": True})),
+        __validators__={"distinct": model_validator(mode="after")(_distinct_sentences)},
+    )

@@ -1,0 +1,129 @@
+"""Scores of the themes stage against gold labels (the format of ``../shared/corpus/dev/gold.jsonl``). Pure.
+
+- main theme per finding: each gold finding is matched to a found one (same kind and number, else the
+  best word overlap), and counts as right when the found finding's first theme is the gold's first;
+  an unmatched gold finding counts as wrong (the reader missed it);
+- the confusion of main themes (gold, found) over matched findings;
+- report themes micro-F1 (found report themes vs the gold's union of its findings' themes);
+- primary theme accuracy; quotes dropped by the grounding guard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from dataval_pipeline.themes.evidence import tokens
+
+NUMBER = re.compile(r"\d+")
+MIN_OVERLAP = 0.3
+
+
+def _get(item, name, default=None):
+    return item.get(name, default) if isinstance(item, Mapping) else getattr(item, name, default)
+
+
+def _gold_number(finding: Mapping) -> int | None:
+    match = NUMBER.search(finding.get("id") or "")
+    return int(match.group()) if match else None
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(tokens(a)), set(tokens(b))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+
+
+def match_findings(found: list, gold: list[Mapping]) -> list[tuple[int, int | None]]:
+    """(gold index, found index or None): same kind and number first, then the best word overlap
+    (at least MIN_OVERLAP) among the found findings not yet matched."""
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for g, want in enumerate(gold):
+        number = _gold_number(want)
+        if number is None:
+            continue
+        for f, got in enumerate(found):
+            if f not in used and _get(got, "kind") == want["kind"] and _get(got, "number") == number:
+                pairs[g] = f
+                used.add(f)
+                break
+    for g, want in enumerate(gold):
+        if g in pairs:
+            continue
+        scored = [(_overlap(want["text"], _get(got, "text", "")), f) for f, got in enumerate(found) if f not in used]
+        best = max(scored, default=(0.0, None))
+        if best[1] is not None and best[0] >= MIN_OVERLAP:
+            pairs[g] = best[1]
+            used.add(best[1])
+    return [(g, pairs.get(g)) for g in range(len(gold))]
+
+
+@dataclass
+class ThemeScores:
+    findings_right: int = 0
+    findings_gold: int = 0
+    findings_matched: int = 0
+    confusion: Counter = field(default_factory=Counter)  # (gold main theme, found main theme or None)
+    true_pos: int = 0
+    predicted: int = 0
+    expected: int = 0
+    primary_right: int = 0
+    reports: int = 0
+    dropped_quotes: int = 0
+
+    @property
+    def finding_accuracy(self) -> float | None:
+        return self.findings_right / self.findings_gold if self.findings_gold else None
+
+    @property
+    def report_f1(self) -> float | None:
+        total = self.predicted + self.expected
+        return 2 * self.true_pos / total if total else None
+
+    @property
+    def primary_accuracy(self) -> float | None:
+        return self.primary_right / self.reports if self.reports else None
+
+    def as_dict(self) -> dict:
+        return {"finding_main_theme_accuracy": self.finding_accuracy, "findings_right": self.findings_right,
+                "findings_gold": self.findings_gold, "findings_matched": self.findings_matched,
+                "report_theme_micro_f1": self.report_f1, "primary_theme_accuracy": self.primary_accuracy,
+                "reports": self.reports, "dropped_quotes": self.dropped_quotes,
+                "confusion": [{"gold": g, "found": f, "findings": n} for (g, f), n in self.confusion.most_common()]}
+
+
+def score_themes(results: Mapping[str, Mapping], gold: Iterable[Mapping]) -> ThemeScores:
+    """``results[report_id]`` holds ``findings`` (objects or dicts with kind, number, text, themes) and
+    ``classification`` (themes, primary_theme, dropped_quotes); gold records as in gold.jsonl. A gold
+    report with no result counts as wholly missed."""
+    scores = ThemeScores()
+    for record in gold:
+        if record.get("expected_status", "ok") != "ok":
+            continue
+        result = results.get(record["report_id"]) or {}
+        found = list(result.get("findings") or [])
+        for g, f in match_findings(found, record.get("findings") or []):
+            want = record["findings"][g]["themes"][0]
+            got_themes = list(_get(found[f], "themes") or ()) if f is not None else []
+            got = got_themes[0] if got_themes else None
+            scores.findings_gold += 1
+            scores.findings_matched += f is not None
+            scores.findings_right += got == want
+            if f is not None and got != want:
+                scores.confusion[(want, got)] += 1
+        classification = result.get("classification") or {}
+        got_themes, want_themes = set(_get(classification, "themes") or ()), set(record.get("themes") or ())
+        scores.true_pos += len(got_themes & want_themes)
+        scores.predicted += len(got_themes)
+        scores.expected += len(want_themes)
+        scores.reports += 1
+        scores.primary_right += _get(classification, "primary_theme") == record.get("primary_theme")
+        scores.dropped_quotes += int(_get(classification, "dropped_quotes", 0) or 0)
+    return scores
+
+
+def confusion_table(scores: ThemeScores, limit: int = 15) -> list[tuple[str, str, int]]:
+    """The most frequent main-theme confusions: (gold, found, findings)."""
+    return [(g, f or "—", n) for (g, f), n in scores.confusion.most_common(limit)]
