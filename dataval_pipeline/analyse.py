@@ -94,22 +94,19 @@ class ReadReport:
     quarantine: list[dict]  # {"product", "request", "reason"}
 
 
-def _quarantined(product: str, result) -> list[dict]:
-    """The failed requests a stage reports, as quarantine rows (report_id and times added by the caller)."""
-    failures = getattr(result, "quarantined", None) or {}
-    items = failures.items() if isinstance(failures, dict) else ((None, reason) for reason in failures)
-    return [{"product": product, "request": request, "reason": reason} for request, reason in items]
+def _by_id(reading: ReportReading, findings: list) -> ReportReading:
+    """The reading with the findings a stage returned (same ids, a field filled), in the reading's order."""
+    returned = {f.finding_id: f for f in findings}
+    return dataclasses.replace(reading, findings=[returned.get(f.finding_id, f) for f in reading.findings])
 
 
-def _apply(reading: ReportReading, attribute: str, per_finding: dict[str, tuple[str, ...]]) -> ReportReading:
-    findings = [dataclasses.replace(f, **{attribute: tuple(per_finding.get(f.finding_id, getattr(f, attribute)))})
-                for f in reading.findings]
-    return dataclasses.replace(reading, findings=findings)
+def signal_row(report_id: str, signal, tagged_at: dt.datetime) -> dict:
+    return {"report_id": report_id, **dataclasses.asdict(signal), "tagged_at": tagged_at}
 
 
 def read_findings(texts: dict[str, str], llm, read_at: dt.datetime | None = None) -> dict[str, ReadReport]:
-    """read_report on each anonymised text, then the themes of every finding (the LLM batches across
-    reports), then the fraud signals. Only anonymised text may be given here."""
+    """read_report on each anonymised text, then the themes of every finding (one batch of short LLM
+    questions across all reports), then the fraud signals. Only anonymised text may be given here."""
     from dataval_pipeline.findings.read import read_report
     from dataval_pipeline.signals import tag_signals
     from dataval_pipeline.themes import assign_finding_themes
@@ -118,22 +115,26 @@ def read_findings(texts: dict[str, str], llm, read_at: dt.datetime | None = None
     readings = {report_id: read_report(text) for report_id, text in texts.items()}
     themes = assign_finding_themes({rid: (texts[rid], readings[rid]) for rid in readings}, llm)
     for report_id, result in themes.items():
-        readings[report_id] = _apply(readings[report_id], "themes", result.themes)
+        readings[report_id] = _by_id(readings[report_id], result.findings)
     signals = tag_signals({rid: (texts[rid], readings[rid]) for rid in readings}, llm)
     for report_id, result in signals.items():
-        readings[report_id] = _apply(readings[report_id], "fraud_signals", result.by_finding)
+        readings[report_id] = _by_id(readings[report_id], result.findings)
     model = model_name(llm)
     out = {}
     for report_id, reading in readings.items():
-        themed = themes.get(report_id)
-        signalled = signals.get(report_id)
+        themed, signalled = themes.get(report_id), signals.get(report_id)
+        decided_by = themed.decided_by if themed is not None else {}
+        quarantine = [{"product": FINDINGS_PRODUCT, "request": f"themes of finding {e['finding_id']}",
+                       "reason": e["reason"] or "no answer"} for e in (themed.errors if themed else [])]
+        quarantine += [{"product": SIGNALS_PRODUCT, "request": f"signals of text {e['start']}-{e['end']}",
+                        "reason": e["reason"] or "no answer"} for e in (signalled.failures if signalled else [])]
         out[report_id] = ReadReport(
             reading=reading,
-            findings=[finding_row(report_id, f, model if themed is not None and themed.llm_used else None, read_at)
+            findings=[finding_row(report_id, f, model if decided_by.get(f.finding_id) == "llm" else None, read_at)
                       for f in reading.findings],
             measures=[measure_row(report_id, m, read_at) for m in reading.measures],
-            signals=list(signalled.rows) if signalled is not None else [],
-            quarantine=_quarantined(FINDINGS_PRODUCT, themed) + _quarantined(SIGNALS_PRODUCT, signalled),
+            signals=[signal_row(report_id, signal, read_at) for signal in (signalled.signals if signalled else [])],
+            quarantine=quarantine,
         )
     return out
 
@@ -147,10 +148,11 @@ def extract_facts(texts: dict[str, str], readings: dict[str, ReportReading], llm
 
 
 def classify(texts: dict[str, str], readings: dict[str, ReportReading], llm) -> dict:
-    """report_id -> the report's classification (themes from its findings; the LLM only without findings)."""
-    from dataval_pipeline.themes import classify_report
+    """report_id -> ReportClassification (themes from its themed findings; the LLM only for a report
+    without findings, over numbered candidate sentences)."""
+    from dataval_pipeline.themes import classify_reports
 
-    return {rid: classify_report(texts[rid], readings[rid], llm) for rid in texts}
+    return classify_reports({rid: (texts[rid], readings[rid]) for rid in texts}, llm)
 
 
 # -- one document, or a batch of them ------------------------------------------------------------------------
@@ -230,26 +232,63 @@ def analyse_texts(originals: dict[str, str], llm, anonymiser=None) -> dict[str, 
         out[report_id] = DocumentAnalysis(
             report_id=report_id, text=text, findings=read[report_id].findings, measures=read[report_id].measures,
             signals=read[report_id].signals, facts=_decoded(facts[report_id].row),
-            classification=None if classification is None else _classification_row(classification),
+            classification=None if classification is None else _classification_row(report_id, classification, llm),
             quarantine=read[report_id].quarantine, reading=readings[report_id],
             original=originals[report_id], detections=detections[report_id],
         )
     return out
 
 
-def _classification_row(classification) -> dict | None:
-    """The classification as a row-like dict (themes, primary_theme, severity, evidence…)."""
-    if isinstance(classification, dict):
-        return _decoded(classification)
-    row = getattr(classification, "row", None)
-    if isinstance(row, dict):
-        return _decoded(row)
-    if dataclasses.is_dataclass(classification):
-        return dataclasses.asdict(classification)
-    return None
+def _classification_row(report_id: str, classification, llm) -> dict:
+    """The classification as a row of report_classifications (themes, primary_theme, severity, evidence…)."""
+    return {"report_id": report_id, **dataclasses.asdict(classification), "model": model_name(llm)}
 
 
 def analyse_path(path: Path, llm, anonymiser=None) -> DocumentAnalysis:
     """One PDF or text file through the whole chain; raises UnreadableFile with the reason."""
     report_id, text = read_document(path)
     return analyse_texts({report_id: text}, llm, anonymiser)[report_id]
+
+
+# -- the readable summary ------------------------------------------------------------------------------------
+
+FACT_LABELS = {
+    "finess": "FINESS", "establishment_name": "establishment", "inspection_date": "inspection date",
+    "unannounced": "unannounced", "trigger": "trigger", "capacity": "capacity", "residents_present": "residents",
+    "breaches": "écarts", "remarks": "remarques", "injunctions": "injonctions", "prescriptions": "prescriptions",
+    "recommendations": "recommandations", "care_fte": "care FTE", "medec_fte": "coordinating doctor FTE",
+    "night_staff": "night staff",
+}
+
+
+def _short(text: str, width: int = 110) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def summary(analysis: DocumentAnalysis, name: str) -> str:
+    """What ``dataval analyse`` prints without --json (anonymised text only)."""
+    facts = analysis.facts
+    lines = [f"{name} (report {analysis.report_id})", ""]
+    lines += [f"  {label:<24} {facts.get(key)}" for key, label in FACT_LABELS.items() if key in facts]
+    if analysis.facts.get("follow_up"):
+        lines.append("  follow-up inspection: only new findings and measures are counted")
+    lines += ["", f"Themes: {', '.join(analysis.themes) or '—'} (main: {analysis.primary_theme or '—'})", "",
+              f"Findings ({len(analysis.findings)}):"]
+    for row in analysis.findings:
+        grade = f" [{row['grade']}]" if row["grade"] else ""
+        refs = f" ({', '.join(row['legal_refs'])})" if row["legal_refs"] else ""
+        themes = f" {{{', '.join(row['themes'])}}}" if row["themes"] else ""
+        lines.append(f"  {row['finding_id']:<5} {row['kind']:<6}{grade} {_short(row['text'])}{refs}{themes}")
+    lines += ["", f"Measures ({len(analysis.measures)}):"]
+    for row in analysis.measures:
+        deadline = f" — délai : {row['deadline_text']}" if row["deadline_text"] else ""
+        answers = f" → {', '.join(row['finding_ids'])}" if row["finding_ids"] else ""
+        lines.append(f"  {row['measure_id']:<5} {row['kind']:<14} {_short(row['text'], 90)}{deadline}{answers}")
+    if analysis.signals:
+        lines += ["", f"Fraud signals ({len(analysis.signals)}):"]
+        lines += [f"  {row.get('signal', row)}" for row in analysis.signals]
+    if analysis.quarantine:
+        lines += ["", f"LLM answers not used ({len(analysis.quarantine)}):"]
+        lines += [f"  {q['product']} {q['request'] or ''}: {q['reason']}" for q in analysis.quarantine]
+    return "\n".join(lines)

@@ -57,6 +57,37 @@ def _anonymise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyse(args: argparse.Namespace) -> int:
+    """One document through the whole chain in-process; exit 2 with a clear message when unreadable."""
+    import json
+
+    from dataval_pipeline.analyse import UnreadableFile, analyse_path, llm_client, read_document
+
+    path = Path(args.path)
+    try:
+        read_document(path)  # fail fast, before any model loads
+    except UnreadableFile as reason:
+        print(f"dataval analyse: cannot read {path}: {reason}", file=sys.stderr)
+        return 2
+    home = paths()
+    with llm_client(not args.no_llm, home.cache, log=None) as llm:
+        analysis = analyse_path(path, llm)
+    if args.json:
+        print(json.dumps(analysis.to_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        from dataval_pipeline.analyse import summary
+
+        print(summary(analysis, path.name))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from dataval_pipeline.evaluation.run import run_evaluate
+
+    return run_evaluate(Path(args.dir), home=Path(args.home) if args.home else None, use_llm=not args.no_llm,
+                        as_json=args.json)
+
+
 def _llm_serve(args: argparse.Namespace) -> int:
     from dataval_pipeline.llm.server import main as serve
 
@@ -93,6 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     anonymise.add_argument("path", help="a report PDF or a UTF-8 text file")
     anonymise.add_argument("--json", action="store_true", help="text and entities (kind, placeholder, start, end)")
     anonymise.set_defaults(func=_anonymise)
+
+    analyse = commands.add_parser("analyse", help="one PDF or text through the whole chain, in-process (no Dagster)")
+    analyse.add_argument("path", help="a report PDF or a UTF-8 text file")
+    analyse.add_argument("--json", action="store_true", help="facts, findings, measures, themes as JSON")
+    analyse.add_argument("--no-llm", action="store_true", help="rules and evidence only (no LLM server)")
+    analyse.set_defaults(func=_analyse)
+
+    evaluate = commands.add_parser("evaluate", help="the whole pipeline (Dagster) on DIR/*.pdf, scored against DIR/gold.jsonl")
+    evaluate.add_argument("dir", help="a folder of report PDFs with gold.jsonl (and optionally reference/)")
+    evaluate.add_argument("--json", action="store_true", help="every metric as JSON")
+    evaluate.add_argument("--no-llm", action="store_true", help="rules and evidence only (no LLM server)")
+    evaluate.add_argument("--home", help="DATAVAL_HOME to run in (default: a fresh temporary one)")
+    evaluate.set_defaults(func=_evaluate)
 
     llm = commands.add_parser("llm", help="the embedded OpenAI-compatible LLM server")
     llm_commands = llm.add_subparsers(dest="llm_command", required=True)

@@ -1,4 +1,8 @@
-"""Dagster glue of the evaluation: scores of the LLM-stage products and the fraud ranking against gold.jsonl."""
+"""Dagster glue of the evaluation: scores of every product and the fraud ranking against gold.jsonl.
+
+Every product it reads is a declared dependency, so the evaluation runs after them and the UI shows it
+downstream of all of them.
+"""
 
 import datetime as dt
 
@@ -7,12 +11,14 @@ import polars as pl
 
 from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS
 from dataval_pipeline.contracts import load_contract
-from dataval_pipeline.evaluation.score import score_classifications, score_facts, score_fraud
+from dataval_pipeline.evaluation.score import score_fraud, score_products
 from dataval_pipeline.facts.assets import EXTRACTED_FACTS, extracted_facts
+from dataval_pipeline.findings.assets import FRAUD_SIGNALS, LLM_QUARANTINE, OUTPUTS
+from dataval_pipeline.findings.rows import FINDINGS, MEASURES
 from dataval_pipeline.fraud.assets import FRAUD_FEATURES, fraud_features
 from dataval_pipeline.fraud.evaluate import evaluate, markdown, planted_from_gold
 from dataval_pipeline.gold import labelled_reports
-from dataval_pipeline.llm.assets import LLM_QUARANTINE, REPORT_CLASSIFICATIONS, report_classifications
+from dataval_pipeline.llm.assets import REPORT_CLASSIFICATIONS, report_classifications
 from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION
 from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import WarehouseResource
@@ -22,12 +28,14 @@ EVALUATION = load_contract("evaluation")
 
 
 @product_asset(EVALUATION, group="evaluation", kinds={"parquet", "duckdb"},
-               code_version=f"score-1-prompt-{REPORT_ANALYSIS_VERSION}", per_report=False,
-               deps=[report_classifications, extracted_facts, fraud_features])
+               code_version=f"score-2-prompt-{REPORT_ANALYSIS_VERSION}", per_report=False,
+               deps=[ANONYMISED_CORPUS.name, *(c.name for c in OUTPUTS), report_classifications, extracted_facts,
+                     fraud_features])
 def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """How well the pipeline reads the reports and finds irregularities: theme micro-F1, primary-theme
-    accuracy, exact match per fact, grounding and schema-valid rates, precision at k of the fraud score,
-    scored against the gold labels when there are any."""
+    """How well the pipeline reads the reports and finds irregularities: findings precision and recall,
+    counts per kind, measures by kind and deadline, finding and report themes, exact match per fact,
+    grounding and schema-valid rates, precision at k of the fraud score, scored against the gold labels
+    when there are any."""
     paths = warehouse.paths
     if not paths.gold.exists():
         return dg.MaterializeResult(metadata={"evaluation": dg.MetadataValue.md("No gold labels: nothing to score.")})
@@ -35,10 +43,13 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     texts = {row["report_id"]: row["text"] for row in warehouse.read(ANONYMISED_CORPUS).to_pylist()}
     classifications = warehouse.read(REPORT_CLASSIFICATIONS).to_pylist()
     quarantined = sum(row["product"] == REPORT_CLASSIFICATIONS.name for row in warehouse.read(LLM_QUARANTINE).to_pylist())
-    facts = warehouse.read(EXTRACTED_FACTS).to_pylist()
     ranked = evaluate(pl.from_arrow(warehouse.read(FRAUD_FEATURES)), planted_from_gold(paths.gold))
-    metrics = (score_classifications(classifications, quarantined, gold, texts) + score_facts(facts, gold, texts)
-               + score_fraud(ranked))
+    metrics = score_products(
+        gold, texts, findings=warehouse.read(FINDINGS).to_pylist(), measures=warehouse.read(MEASURES).to_pylist(),
+        facts=warehouse.read(EXTRACTED_FACTS).to_pylist(), classifications=classifications,
+        signals=warehouse.read(FRAUD_SIGNALS).to_pylist() if FRAUD_SIGNALS is not None else None,
+        quarantined=quarantined,
+    ) + score_fraud(ranked)
     models = sorted({row["model"] for row in classifications if row["model"]})
     prompts = sorted({row["prompt_version"] for row in classifications if row["prompt_version"]})
     now = dt.datetime.now(dt.timezone.utc)
@@ -55,10 +66,10 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
 
     by_name = {m.metric: m for m in metrics}
     context.log.info(f"evaluation: {len(metrics)} metric(s) over {len(gold.keys() & texts.keys())} labelled report(s)")
+    scored = list(dict.fromkeys(m.product for m in metrics if m.product != FRAUD_FEATURES.name))
     return dg.MaterializeResult(
         metadata={
-            "report_classifications": dg.MetadataValue.md(table(REPORT_CLASSIFICATIONS.name)),
-            "extracted_facts": dg.MetadataValue.md(table(EXTRACTED_FACTS.name)),
+            **{product: dg.MetadataValue.md(table(product)) for product in scored},
             "fraud_features": dg.MetadataValue.md(markdown(ranked)),
             "theme_micro_f1": dg.MetadataValue.float(by_name["theme_micro_f1"].value or 0.0),
             "fact_exact_match": dg.MetadataValue.float(by_name["exact_match_all_facts"].value or 0.0),

@@ -1,6 +1,10 @@
-"""Scores of the LLM-stage products against gold labels: what a reviewer needs to trust (or not) a model.
+"""Scores of the products against gold labels: what a reviewer needs to trust (or not) the pipeline.
 
-Pure functions over plain rows, so a new model or prompt can be scored the same way outside Dagster.
+Pure functions over plain rows, so the ``evaluation`` product (rows read from the warehouse),
+``dataval evaluate`` and ``bench/quality.py`` (rows of ``dataval_pipeline.analyse``, in-process) score the
+same way. ``score_products`` is the one entry point; the scoring of each part lives beside it:
+``evaluation/findings.py`` (findings, counts, measures, deadlines), ``evaluation/themes.py`` (finding and
+report themes), ``evaluation/facts.py`` and ``evaluation/signals.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class Metric:
 
 def _comparable(field: str, value: object) -> object:
     if field == "measures":
-        items = json.loads(value) if isinstance(value, str) else value or []
+        items = _listed(value)
         return sorted((m["kind"], m.get("deadline") or "") for m in items)
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -40,12 +44,16 @@ def _comparable(field: str, value: object) -> object:
     return value
 
 
+def _listed(value: object) -> list:
+    return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
 def score_classifications(rows: list[dict], quarantined: int, gold: dict[str, dict], texts: dict[str, str]) -> list[Metric]:
     """Theme micro-F1 (as precision and recall counts), primary-theme accuracy, grounding and schema-valid rates."""
     true_pos = predicted = expected = primary = scored = 0
     quotes = grounded = dropped = 0
     for row in rows:
-        evidence = json.loads(row["evidence"])
+        evidence = _listed(row["evidence"])
         quotes += len(evidence) + row["dropped_quotes"]
         dropped += row["dropped_quotes"]
         grounded += sum(is_grounded(e["quote"], texts.get(row["report_id"], "")) for e in evidence)
@@ -75,7 +83,7 @@ def score_facts(rows: list[dict], gold: dict[str, dict], texts: dict[str, str]) 
     quotes = grounded = 0
     for row in rows:
         text = texts.get(row["report_id"], "")
-        items = json.loads(row["evidence"]) + json.loads(row["measures"])
+        items = _listed(row["evidence"]) + _listed(row["measures"])
         quotes += len(items)
         grounded += sum(is_grounded(item["quote"], text) for item in items)
         record = gold.get(row["report_id"])
@@ -98,3 +106,79 @@ def score_fraud(ranked: Evaluation) -> list[Metric]:
         Metric("fraud_features", "planted_in_top_k_plus_2", within, ranked.k),
         Metric("fraud_features", "top_reason_names_planted", sum(r.explained for r in ranked.ranks), ranked.k),
     ]
+
+
+def theme_metrics(scores) -> list[Metric]:
+    """``evaluation.themes.ThemeScores`` as metrics: the main theme of each gold finding, report themes."""
+    return [
+        Metric("findings", "finding_main_theme_accuracy", scores.findings_right, scores.findings_gold),
+        Metric("report_classifications", "theme_precision", scores.true_pos, scores.predicted),
+        Metric("report_classifications", "theme_recall", scores.true_pos, scores.expected),
+        Metric("report_classifications", "theme_micro_f1", 2 * scores.true_pos, scores.predicted + scores.expected),
+        Metric("report_classifications", "primary_theme_accuracy", scores.primary_right, scores.reports),
+    ]
+
+
+def score_products(gold: dict[str, dict], texts: dict[str, str], *, findings: list[dict], measures: list[dict],
+                   facts: list[dict], classifications: list[dict], signals: list[dict] | None = None,
+                   quarantined: int = 0) -> list[Metric]:
+    """Every metric of the per-report products, from their rows (``texts``: the anonymised text of each
+    report that reached the reader; a labelled report missing from it counts as wholly missed)."""
+    from dataval_pipeline.evaluation.findings import score_findings
+    from dataval_pipeline.evaluation.themes import score_themes
+    from dataval_pipeline.findings.rows import readings_from_rows
+
+    readings = readings_from_rows(list(texts), findings, measures)
+    labelled = {rid: record for rid, record in gold.items() if rid in texts}
+    metrics = score_findings(readings, labelled)
+    by_report = {rid: {"findings": [], "classification": None} for rid in texts}
+    for row in findings:
+        if row["report_id"] in by_report:
+            by_report[row["report_id"]]["findings"].append(row)
+    for row in classifications:
+        if row["report_id"] in by_report:
+            by_report[row["report_id"]]["classification"] = row
+    metrics += theme_metrics(score_themes(by_report, labelled.values()))
+    metrics += [m for m in score_classifications(classifications, quarantined, gold, texts)
+                if m.metric in ("grounded_quote_rate", "schema_valid_rate")]
+    metrics += score_facts(facts, gold, texts)
+    return metrics
+
+
+def score_analyses(analyses: dict, gold: dict[str, dict]) -> list[Metric]:
+    """``score_products`` over in-process results (``dataval_pipeline.analyse.DocumentAnalysis``)."""
+    rows = {"findings": [], "measures": [], "facts": [], "classifications": [], "signals": []}
+    for rid, analysis in analyses.items():
+        rows["findings"] += analysis.findings
+        rows["measures"] += analysis.measures
+        rows["signals"] += analysis.signals
+        rows["facts"].append({"report_id": rid, **analysis.facts})
+        if analysis.classification is not None:
+            rows["classifications"].append(analysis.classification)
+    texts = {rid: analysis.text for rid, analysis in analyses.items()}
+    quarantined = sum(q["product"] == "report_classifications" for a in analyses.values() for q in a.quarantine)
+    return score_products(gold, texts, quarantined=quarantined, **rows)
+
+
+def personal_data_metrics(analyses: dict, gold: dict[str, dict]) -> list[Metric]:
+    """Leaks per kind (recall), precision of detections and kept facts of the anonymiser
+    (``anonymise/evaluate.py``), over in-process results that kept their original text in memory."""
+    from types import SimpleNamespace
+
+    from dataval_pipeline.anonymise.engine import KINDS
+    from dataval_pipeline.anonymise.evaluate import Score, score_report
+
+    total = Score()
+    for rid, analysis in analyses.items():
+        if rid in gold and gold[rid].get("pii") is not None:
+            total.add(score_report(rid, analysis.original, SimpleNamespace(text=analysis.text), analysis.detections,
+                                   gold[rid]))
+    metrics = [Metric("anonymised_corpus", f"recall_{kind}", total.gold[kind] - total.leaked[kind], total.gold[kind])
+               for kind in KINDS if total.gold[kind]]
+    metrics += [
+        Metric("anonymised_corpus", "recall_all", sum(total.gold.values()) - sum(total.leaked.values()),
+               sum(total.gold.values())),
+        Metric("anonymised_corpus", "precision", total.true_detections, total.detections),
+        Metric("anonymised_corpus", "kept_facts", total.keep_found, total.keep_total),
+    ]
+    return metrics

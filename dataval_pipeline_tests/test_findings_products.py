@@ -1,0 +1,146 @@
+"""findings, measures and llm_quarantine: contracts, the multi-asset on a real Dagster instance with its
+blocking checks, and extracted_facts built from them (a report without findings included)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pytest
+
+from dataval_pipeline.config import theme_ids
+from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.contracts.validation import run_sql_rules, quality_rules, validate_schema
+from dataval_pipeline.findings.model import Finding, Measure, ReportReading
+from dataval_pipeline.findings.rows import (
+    FINDINGS,
+    MEASURES,
+    finding_from_row,
+    finding_row,
+    measure_from_row,
+    measure_row,
+    readings_from_rows,
+)
+from dataval_pipeline.sample.pdf import render_pdf
+from dataval_pipeline_tests.conftest import fill_inbox
+
+NOW = dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc)
+REPORT = "0123456789abcdef"
+FINDING = Finding(finding_id="E3", kind="breach", number=3, label="Écart n°3", text="Le registre n'est pas tenu.",
+                  legal_refs=("L.311-3 CASF",), grade="majeur", start=120, end=146, section="2. Droits des usagers",
+                  themes=("residents_rights",), fraud_signals=())
+MEASURE = Measure(measure_id="P1", kind="prescription", number=1, label="Prescription n°1", text="Tenir le registre.",
+                  deadline_text="3 mois", deadline_days=90, finding_ids=("E3",), start=300, end=318)
+
+
+def _table(contract, rows):
+    return pa.Table.from_pylist(rows, schema=contract.arrow_schema())
+
+
+def _sql_failures(contract, rows) -> list[str]:
+    con = duckdb.connect()
+    con.register(contract.name, _table(contract, rows))
+    outcome = run_sql_rules(contract, quality_rules(contract, "error"), con)
+    return [f.rule for f in outcome.failures]
+
+
+def test_rows_follow_the_contracts_and_read_back_as_the_model():
+    finding, measure = finding_row(REPORT, FINDING, "m", NOW), measure_row(REPORT, MEASURE, NOW)
+    assert list(finding) == FINDINGS.column_names and list(measure) == MEASURES.column_names
+    assert validate_schema(FINDINGS, _table(FINDINGS, [finding])).passed
+    assert validate_schema(MEASURES, _table(MEASURES, [measure])).passed
+    assert _sql_failures(FINDINGS, [finding]) == [] and _sql_failures(MEASURES, [measure]) == []
+    assert finding_from_row(finding) == FINDING and measure_from_row(measure) == MEASURE
+    second = finding_row(REPORT, Finding("R1", "remark", 1, "Remarque n°1", "x", (), None, 10, 20), None, NOW)
+    readings = readings_from_rows([REPORT, "fedcba9876543210"], [finding, second], [measure])
+    assert [f.finding_id for f in readings[REPORT].findings] == ["R1", "E3"]  # text order
+    assert readings["fedcba9876543210"] == ReportReading()
+
+
+def test_the_contracts_hold_the_enums_and_the_keys():
+    assert FINDINGS.column("kind").enum == ("breach", "remark")
+    assert FINDINGS.column("grade").enum == ("critique", "majeur", "mineur", "majeure")
+    assert MEASURES.column("kind").enum == ("injonction", "prescription", "recommandation")
+    themes_rule = next(r for r in FINDINGS.quality if r["name"] == "themes_in_taxonomy")
+    assert all(f"'{theme}'" in themes_rule["query"] for theme in theme_ids())
+    good = finding_row(REPORT, FINDING, None, NOW)
+    outcome = validate_schema(FINDINGS, _table(FINDINGS, [{**good, "kind": "ecart", "grade": "grave"}]))
+    assert {(f.rule, f.column) for f in outcome.failures} == {("enum", "kind"), ("enum", "grade")}
+    assert _sql_failures(FINDINGS, [good, good]) == ["one_row_per_finding"]
+    assert _sql_failures(FINDINGS, [{**good, "themes": ["astrology"]}]) == ["themes_in_taxonomy"]
+    assert _sql_failures(FINDINGS, [{**good, "end": good["start"]}]) == ["offsets_in_order"]
+    measure = measure_row(REPORT, MEASURE, NOW)
+    assert _sql_failures(MEASURES, [measure, measure]) == ["one_row_per_measure"]
+
+
+def _report_without_findings() -> bytes:
+    return render_pdf([
+        ("title", "Rapport d'inspection\nEHPAD Les Tilleuls"),
+        ("h1", "1. Contexte de la mission"),
+        ("p", "L'établissement EHPAD Les Tilleuls (FINESS 750000010) a fait l'objet d'une inspection sur place. "
+              "La visite s'est déroulée le 14 mai 2024 dans le cadre du programme régional d'inspection."),
+        ("h1", "2. Conclusion"),
+        ("p", "La mission n'a relevé aucun manquement : l'organisation, les soins et les locaux répondent aux "
+              "attendus. Aucune mesure n'est demandée à l'établissement."),
+    ], header="ARS — rapport d'inspection")
+
+
+@pytest.fixture
+def no_llm(monkeypatch):
+    monkeypatch.delenv("DATAVAL_LLM_BASE_URL", raising=False)
+    monkeypatch.delenv("DATAVAL_LLM_MODEL", raising=False)
+
+
+def test_findings_and_measures_materialise_with_their_blocking_checks(home, sample_corpus, no_llm):
+    from dataval_pipeline.analyse import read_findings
+    from dataval_pipeline.definitions import defs
+    from dataval_pipeline.demo import QUIET_LOGS, register_inbox
+    from dataval_pipeline.identifiers import report_id_for
+    from dataval_pipeline.partitions import range_tags
+    from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
+
+    fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2])
+    empty = _report_without_findings()
+    (home.inbox / "sans-ecart.pdf").write_bytes(empty)
+    instance = dg.DagsterInstance.ephemeral()
+    keys = register_inbox(home, instance)
+    selection = ["raw_reports", "anonymised_corpus", "findings", "measures", "llm_quarantine", "extracted_facts"]
+    if "fraud_signals" in {k.to_user_string() for k in defs.resolve_all_asset_keys()}:
+        selection.append("fraud_signals")
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks], instance=instance, tags=range_tags(keys), run_config=QUIET_LOGS,
+        resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
+                   "llm": LLMResource()},
+        selection=dg.AssetSelection.assets(*selection),
+    )
+    assert result.success
+    checks = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    for product in ("findings", "measures", "llm_quarantine", "extracted_facts"):
+        assert checks[(product, "contract")].passed, checks[(product, "contract")].metadata["result"].value
+
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    try:
+        texts = dict(con.execute("SELECT report_id, text FROM anonymised_corpus").fetchall())
+        findings = con.execute("SELECT report_id, kind, COUNT(*) FROM findings GROUP BY ALL").fetchall()
+        measures = con.execute("SELECT report_id, kind, COUNT(*) FROM measures GROUP BY ALL").fetchall()
+        facts = {r[0]: r[1:] for r in con.execute(
+            "SELECT report_id, breaches, remarks, injunctions, prescriptions, recommendations FROM extracted_facts").fetchall()}
+    finally:
+        con.close()
+    assert len(texts) == 3 and set(facts) == set(texts)
+    # The product holds what the reader reads from the anonymised text, and the counts derive from it.
+    expected = read_findings(texts, None)
+    by_report = {(rid, kind): n for rid, kind, n in findings + measures}
+    for report_id, read in expected.items():
+        for row in read.findings + read.measures:
+            assert by_report[(report_id, row["kind"])] == sum(r["kind"] == row["kind"] for r in read.findings + read.measures)
+        kinds = [r["kind"] for r in read.findings]
+        measure_kinds = [r["kind"] for r in read.measures]
+        assert facts[report_id][:2] == (kinds.count("breach"), kinds.count("remark"))
+        assert facts[report_id][2:] == tuple(measure_kinds.count(k) for k in ("injonction", "prescription", "recommandation"))
+    assert sum(n for (_, kind), n in by_report.items() if kind in ("breach", "remark")) > 0
+    # A report without any finding: no findings row, and a valid facts row with zero counts.
+    assert facts[report_id_for(empty)] == (0, 0, 0, 0, 0)
+    assert all(rid != report_id_for(empty) for rid, _, _ in findings)
