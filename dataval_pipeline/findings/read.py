@@ -58,18 +58,19 @@ class _Patterns:
                 a for ws in v.finding_abbreviations.values() for a in ws) + r"])\s?\.?\s?(?P<num>\d{1,3})"
             r"(?![\d-]|[.,]\d)\s*(?P<sep>[:–—-]\s*|$)")
         kinds = alternation([w for ws in v.measure_kinds.values() for w in ws])
+        singular = alternation([w for ws in v.measure_kinds.values() for w in ws if not fold(w).endswith("s")])
         self.kind_word = re.compile(r"(?<![\wÀ-ÿ])(" + kinds + r")(?![\wÀ-ÿ])", re.IGNORECASE)
-        self.kind_cell = re.compile(r"^" + kinds + r"$", re.IGNORECASE)
+        self.kind_cell = re.compile(r"^" + singular + r"$", re.IGNORECASE)
         generic = alternation(v.generic_measure_labels)
         self.measure_label = re.compile(
-            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<word>" + kinds + "|" + generic + r")(?![\wÀ-ÿ])"
+            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<word>" + singular + "|" + generic + r")(?![\wÀ-ÿ])"
             r"(?:\s*" + _NUM + r"(?P<num>\d{1,3})(?![\d,.]\d|[\d-]))?"
             r"\s*(?P<paren>\([^)]{0,80}\))?"
             r"\s*(?P<sep>[:–—-]\s*|(?=[A-ZÀ-Ý])|$)")
         self.measure_abbr = re.compile(
             r"^(?P<bullet>[-–—•▪*]\s*)?(?P<abbr>[" + "".join(
                 a for ws in v.measure_abbreviations.values() for a in ws) + r"])\s?\.?\s?(?P<num>\d{1,3})"
-            r"(?![\d-]|[.,]\d)\s*(?:[–—:-]\s*(?P<word>" + kinds + r"))?"
+            r"(?![\d-]|[.,]\d)\s*(?:[–—:-]\s*(?P<word>" + singular + r"))?"
             r"\s*(?P<paren>\([^)]{0,80}\))?\s*(?P<sep>[:–—-]\s*|(?=[A-ZÀ-Ýa-z])|$)")
         self.deadline_keyword = re.compile(
             r"[(\[]?\s*(?<![\wÀ-ÿ])" + alternation(v.deadline_keywords) + r"s?\s*:\s*", re.IGNORECASE)
@@ -84,8 +85,12 @@ class _Patterns:
                                + "|".join(_month_patterns()) + r")\s+(\d{4})", re.IGNORECASE)
         self.no_deadline = re.compile(r"^" + alternation(v.no_deadline) + r"$", re.IGNORECASE)
 
-    def finding_match(self, text: str) -> tuple[re.Match, str, int | None, str | None] | None:
-        """(match, kind, number, grade) for a finding label at the start of ``text``."""
+    def finding_match(self, text: str, cell: bool = False) -> tuple[re.Match, str, int | None, str | None] | None:
+        """(match, kind, number, grade) for a finding label at the start of ``text``.
+
+        An unnumbered label word alone on its line is a table cell ("Écart" heads a column of figures, or
+        starts a row of a findings table): read only when ``cell``.
+        """
         m = self.finding_label.match(text)
         if m:
             key = fold(m.group("word"))
@@ -95,7 +100,7 @@ class _Patterns:
             number = int(m.group("num")) if m.group("num") else None
             grade_word = m.group("grade1") or m.group("grade2")
             sep = m.group("sep")
-            if number is None and grade_word is None and not sep.strip() and m.end() < len(text):
+            if number is None and not sep.strip() and (m.end() < len(text) or not cell):
                 return None
             if sep.startswith(".") and number is None:
                 return None  # "Constats. La mission..." introduces a paragraph, it is not a label
@@ -311,12 +316,14 @@ def _is_boundary(line: Line, p: _Patterns) -> bool:
     return bool(p.finding_match(line.text) or _measure_start(line.text, p))
 
 
-def _measure_start(text: str, p: _Patterns) -> re.Match | None:
+def _measure_start(text: str, p: _Patterns, heading: bool = False) -> re.Match | None:
     m = p.measure_label.match(text)
     if m and m.group("word")[0].isupper() and (m.group("num") or m.group("sep").strip() or m.group("paren")):
         if _measure_kind(m.group("word"), p.vocabulary) or m.group("num"):
             return m
     m = p.measure_abbr.match(text)
+    if m and heading and not m.group("word"):
+        return None
     if m and (m.group("word") or m.group("paren") or m.group("sep").strip()):
         abbr = m.group("abbr")
         if m.group("word") is None and abbr in sum(p.vocabulary.finding_abbreviations.values(), []):
@@ -420,14 +427,14 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
             continue
         if line.heading or line.title:
             list_kind = _list_heading(line.text, p)
-            if not _measure_start(line.text, p) and not p.finding_match(line.text):
+            if not _measure_start(line.text, p, line.heading) and not p.finding_match(line.text):
                 i += 1
                 continue
         fm = p.finding_match(line.text)
-        mm = _measure_start(line.text, p) if not fm else None
+        mm = _measure_start(line.text, p, line.heading) if not fm else None
         if fm and _measure_kind_after(line.text[fm[0].end():], p):
             fm = None  # "R1 – Recommandation : ..." is a measure
-            mm = _measure_start(line.text, p)
+            mm = _measure_start(line.text, p, line.heading)
         if fm:
             m, kind, number, grade = fm
             j = _paragraph_end(body, i, p)
@@ -476,8 +483,9 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
                 inline = re.search(r"(?:en réponse|suite) (?:à|aux?) (?:l[’'])?(.{0,40})", wording)
                 if inline:
                     refs += _finding_refs(inline.group(1), p)
-                measures.append(_FoundMeasure(kind, number, label or "-", wording.strip(" :–—-"), deadline, s, e,
-                                              refs))
+                if wording.strip(" :–—-"):
+                    measures.append(_FoundMeasure(kind, number, label or "-", wording.strip(" :–—-"), deadline, s, e,
+                                                  refs))
             i = j + 1
             continue
         if list_kind and list_kind[0] == "finding" and line.bullet:
@@ -523,7 +531,7 @@ def _key_shape(body: list[Line], i: int, p: _Patterns) -> tuple[str, int, dict] 
         if any(len(c.text) > 30 for c in chunk) or any(c.table != body[i].table for c in chunk):
             break
         text = " ".join(c.text for c in chunk)
-        fm = p.finding_match(text)
+        fm = p.finding_match(text, cell=True)
         if fm and fm[0].end() == len(text):
             m, kind, number, grade = fm
             if not _measure_kind_after(body[i + n].text if i + n < len(body) else "", p) or number is None:
@@ -559,16 +567,27 @@ def _cell_type(text: str, p: _Patterns) -> str:
             or (len(text) <= 40 and (p.date.search(text) or p.duration.search(text))
                 and re.match(r"^(?:avant|au plus tard|d['’]ici|sous|dans|fin|dès|à|a)\b", fold(text)))):
         return "deadline"
-    if re.fullmatch(r"(?:art\.?\s*)?(?:[LRD]\s?\.?\s?\d{1,4}(?:-\d{1,4})*[^a-z]{0,20}|(?:CASF|CSP|CSS|CRPA)\.?)",
-                    text.strip(), re.IGNORECASE) or re.match(r"^art\.?\s", text, re.IGNORECASE):
+    if _is_ref_cell(text, p):
         return "ref"
     refs = _finding_refs(text, p)
     if refs and len(re.sub(r"[\s,;et]+", "", re.sub(r"(?i)(?:" + "|".join(
             phrase_pattern(w) + "s?" for w in p.finding_words) + r")|n\s?°|\d|[A-Z]\.?", "", text))) <= 2:
         return "finding_ref"
-    if re.fullmatch(r"\d{1,3}", text):
+    if re.fullmatch(r"[−+–-]?\s?\d[\d\s\u202f\u00a0]*(?:[,.]\d+)?\s*(?:%|€|ETP)?", text.strip()):
         return "number"
     return "text"
+
+
+def _is_ref_cell(text: str, p: _Patterns) -> bool:
+    """A cell of legal references only ("Art. L.331-8-1 et R.331-8", "CASF", "R.4311-4 et R.4311-5 CSP")."""
+    if re.match(r"^art(?:icles?|\.)\s", text, re.IGNORECASE):
+        return True
+    rest = _ARTICLE.sub(" ", text)
+    codes = [name for names in p.vocabulary.codes.values() for name in names] + list(p.vocabulary.codes)
+    rest = re.sub(alternation(codes + ["et", "à", "du", "de la", "des", "art", "articles", "article", "suivants"]),
+                  " ", rest, flags=re.IGNORECASE)
+    return bool(_ARTICLE.search(text) or re.search(alternation(list(p.vocabulary.codes)), text)) and not re.sub(
+        r"[\s,;.()°\d-]+", "", rest)
 
 
 def _kind_cell_joined(lines: list[Line], k: int, p: _Patterns) -> tuple[str, int] | None:
@@ -596,6 +615,8 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
         has_classifier = any(h in classifier for h in header_keys)
         first = _key_shape(lines, 0, p)
         if first is None:
+            for line in lines:  # not a table of findings or measures: its lines are read as text
+                line.table = None
             continue
         shape = first[0]
         rows: list[tuple[dict, list[Line], Line]] = []
@@ -660,7 +681,8 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 measures.append(_FoundMeasure(measure_kind, number, label, wording, deadline, span[0], span[1], refs))
                 continue
             if shape in ("finding", "level"):
-                if shape == "level" and (len(wording) < 40 or any(t[0] == "number" for t in kept)):
+                if shape == "level" and (len(wording) < 40 or any(t[0] == "number" for t in kept)
+                                         or wording[-1] not in _TERMINAL):
                     continue
                 grade = key.get("grade")
                 for t in kept:
@@ -755,7 +777,15 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
     if not text or not text.strip():
         return ReportReading()
     base = _patterns_for(vocabulary, {}, True)
-    doc = segment(text, vocabulary)
+    abbreviations = "".join(a for ws in vocabulary.finding_abbreviations.values() for a in ws)
+    glued = re.compile(r"(?<=\d)(?=[" + abbreviations + r"]\.?\d{1,3}\s[–—:-]\s[A-ZÀ-Ý])")
+    def is_cell(line_text: str) -> bool:
+        fm = base.finding_match(line_text, cell=True)
+        mm = _measure_start(line_text, base)
+        return bool((fm and fm[0].end() == len(line_text)) or (mm and mm.end() == len(line_text))
+                    or _cell_type(line_text, base) != "text")
+
+    doc = segment(text, vocabulary, glued=glued, label_cells=is_cell)
     declared = _declared_words(doc, vocabulary)
     # the convention for "R": a remark when the report numbers breaches E1.., a recommendation when it
     # numbers measures I1 / P1 and no breach with E
@@ -771,8 +801,8 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
         if defaults:
             p = _patterns_for(vocabulary, {**declared, **defaults}, r_is_remark)
     skip = _skip_lines(doc, p) if doc.follow_up else _skip_lines(doc, p)
-    body_findings, body_measures = _read_labelled(doc, p, skip)
     table_findings, table_measures = _read_tables(doc, p)
+    body_findings, body_measures = _read_labelled(doc, p, skip)
     table_findings = [f for f in table_findings if not any(
         line.index in skip for line in doc.lines if line.start <= f.start < line.end + 1)]
     table_measures = [m for m in table_measures if not any(

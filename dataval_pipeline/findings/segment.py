@@ -129,7 +129,7 @@ def _is_caps(text: str) -> bool:
     return len(letters) >= 6 and sum(c.isupper() for c in letters) >= 0.8 * len(letters) and " " in text.strip()
 
 
-def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells: re.Pattern) -> None:
+def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells) -> None:
     keywords = re.compile(
         r"^(?:\d{1,2}[.)]?\s*|[IVX]{1,5}[.)]?\s*[–—-]?\s*)?" + alternation(
             vocabulary.annex_words + vocabulary.summary_words + ["conclusion", "introduction", "synthèse"])
@@ -139,7 +139,7 @@ def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells: re.Pattern)
         text = line.text
         if len(text) > 110 or text[-1] in ".;,":
             continue
-        if cells.fullmatch(text):
+        if cells(text):
             continue
         if _NUMBERED_HEADING.match(text) and len(text) <= 100 and not re.match(r"^\d+[.,]\d+\s", text):
             line.heading = True
@@ -162,13 +162,23 @@ def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
     body = [line for line in lines if not line.running]
 
     def header_cell(line: Line) -> bool:
-        return len(line.text) <= 40 and (_cell_key(line.text) in header_words or is_placeholder_only(line.text))
+        if len(line.text) > 40:
+            return False
+        key = _cell_key(line.text)
+        if key in header_words or is_placeholder_only(line.text):
+            return True
+        # a header cell partly replaced by a placeholder ("<PERSONNE_3> de la mesure")
+        return bool(PLACEHOLDER.search(line.text)) and any(
+            w in header_words for w in _cell_key(PLACEHOLDER.sub(" ", line.text)).split())
 
     spans: list[tuple[int, int]] = []  # header lines [i, j) in ``body``
     i = 0
     while i < len(body):
         j = i
-        while j < len(body) and header_cell(body[j]) and body[j].page == body[i].page:
+        seen: set[str] = set()
+        while (j < len(body) and header_cell(body[j]) and body[j].page == body[i].page
+               and _cell_key(body[j].text) not in seen):
+            seen.add(_cell_key(body[j].text))  # a header names each column once: a repeat starts the first row
             j += 1
         real = [b for b in body[i:j] if not is_placeholder_only(b.text)]
         if j - i >= 2 and len(real) >= 2:
@@ -182,7 +192,7 @@ def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
     for n, (i, j) in enumerate(spans):
         limit = spans[n + 1][0] if n + 1 < len(spans) else len(body)
         k = j
-        while k < limit and not body[k].heading:
+        while k < limit and not body[k].heading and not body[k].title:
             k += 1
         tables.append(Table([b.text for b in body[i:j]], body[j].index if j < len(body) else len(lines),
                             body[k].index if k < len(body) else len(lines), {body[i].page}))
@@ -202,13 +212,33 @@ def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
     return merged
 
 
-def segment(text: str, vocabulary: Vocabulary | None = None, *, label_cells: re.Pattern | None = None) -> Document:
+def _split_glued(lines: list[Line], glued: re.Pattern) -> list[Line]:
+    """A label glued to the previous table cell by the extraction ("5,35E3 – Le tableau") starts its own line."""
+    out: list[Line] = []
+    for line in lines:
+        m = glued.search(line.text)
+        if m and m.start() > 0:
+            cut = m.start()
+            out.append(Line(0, line.text[:cut].rstrip(), line.start, line.start + len(line.text[:cut].rstrip()),
+                            line.page))
+            out.append(Line(0, line.text[cut:], line.start + cut, line.end, line.page))
+        else:
+            out.append(line)
+    for i, line in enumerate(out):
+        line.index = i
+    return out
+
+
+def segment(text: str, vocabulary: Vocabulary | None = None, *, label_cells=None,
+            glued: re.Pattern | None = None) -> Document:
     """Lines with their page, furniture, headings, tables and bullets; sections; annexes; follow-up."""
     vocabulary = vocabulary or load_vocabulary()
     lines = _split_lines(text)
+    if glued is not None:
+        lines = _split_glued(lines, glued)
     page_count = text.count("\f") + 1
     _cut_furniture(lines, page_count)
-    cells = label_cells or re.compile(r"(?!)")
+    cells = label_cells or (lambda text: False)
     _mark_headings(lines, vocabulary, cells)
     tables = _mark_tables(lines, vocabulary)
     for line in lines:
