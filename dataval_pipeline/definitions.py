@@ -24,7 +24,7 @@ from dataval_pipeline.reference.assets import (
     establishments,
     financial_declarations,
 )
-from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
+from dataval_pipeline.resources import configured_resources
 
 # Each asset with the contract of each product it writes (a multi-asset writes several).
 PRODUCTS = {
@@ -45,8 +45,8 @@ ALL_REPORTS = [asset for asset in PRODUCTS if asset.partitions_def is None]
 defs = dg.Definitions(
     assets=list(PRODUCTS),
     asset_checks=[check for asset, contracts in PRODUCTS.items() for contract in contracts
-                  for check in contract_checks(dg.AssetKey(contract.name) if len(contracts) > 1 else asset, contract)],
+                  for check in contract_checks(asset, contract)],
     sensors=[build_inbox_sensor(PER_REPORT), automation_sensor()],
-    schedules=[daily_products_schedule(ALL_REPORTS)],
-    resources={"warehouse": WarehouseResource(), "anonymiser": AnonymiserResource(), "llm": LLMResource()},
+    schedules=[daily_products_schedule(ALL_REPORTS, PER_REPORT)],
+    resources=configured_resources(),
 )

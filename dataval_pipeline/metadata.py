@@ -65,3 +65,59 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> s
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# --- per-report metadata --------------------------------------------------------------------------------------
+# A run over many reports is one materialisation per partition; each carries its own figures (Dagster merges
+# these over the run-wide metadata), so a report's page in the UI says what happened to that report alone.
+
+STATUS_OK = "ok"
+STATUS_REJECTED = "rejected"
+STATUS_SKIPPED = "skipped: rejected upstream"
+
+
+def report_metadata(context: dg.AssetExecutionContext, report_id: str, *, rows: int, status: str,
+                    reason: str | None = None, source_label: str | None = None, pages: int | None = None,
+                    finess: str | None = None, asset_key: dg.AssetKey | str | None = None, **extra) -> None:
+    """Attach one report's own metadata to its partition's materialisation: row count, status (``ok``,
+    ``rejected`` with the reason, or ``skipped: rejected upstream``), the public source label (never a file
+    name), page count and FINESS when known, so the UI shows, and its search finds, which report this is."""
+    metadata: dict = {"dagster/row_count": dg.MetadataValue.int(rows), "status": dg.MetadataValue.text(status)}
+    if reason:
+        metadata["reject_reason"] = dg.MetadataValue.text(reason)
+    if source_label:
+        metadata["source"] = dg.MetadataValue.text(source_label)
+    if pages is not None:
+        metadata["pages"] = dg.MetadataValue.int(pages)
+    if finess:
+        metadata["finess"] = dg.MetadataValue.text(finess)
+    metadata.update(extra)
+    context.add_asset_metadata(metadata, asset_key=asset_key, partition_key=report_id)
+
+
+def upstream_reports(warehouse, keys: Sequence[str]) -> dict[str, dict]:
+    """Public ingestion facts of each report (status, reason, source label, pages), read from
+    ``raw_reports`` for downstream assets' per-report metadata."""
+    from dataval_pipeline.contracts import load_contract
+
+    raw = load_contract("raw_reports")
+    present = warehouse.existing_partitions(raw, list(keys))
+    rows = warehouse.read(raw, present).to_pylist() if present else []
+    return {row["report_id"]: row for row in rows}
+
+
+def downstream_report_metadata(context: dg.AssetExecutionContext, warehouse, rows_by_report: dict[str, int], *,
+                               asset_key: dg.AssetKey | str | None = None, finess: dict[str, str] | None = None
+                               ) -> None:
+    """Per-report metadata of a product downstream of ``raw_reports``: each report of the run gets its own row
+    count and status; a report rejected upstream says ``skipped: rejected upstream`` with its reason."""
+    keys = list(context.partition_keys)
+    upstream = upstream_reports(warehouse, keys)
+    for key in keys:
+        raw = upstream.get(key, {})
+        ok = raw.get("status") == STATUS_OK
+        report_metadata(
+            context, key, rows=rows_by_report.get(key, 0), status=STATUS_OK if ok else STATUS_SKIPPED,
+            reason=None if ok else raw.get("reject_reason") or "no raw_reports row", asset_key=asset_key,
+            source_label=raw.get("source_label"), pages=raw.get("page_count"), finess=(finess or {}).get(key),
+        )

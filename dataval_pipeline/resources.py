@@ -72,3 +72,34 @@ class LLMResource(dg.ConfigurableResource):
         from dataval_pipeline.llm.analysis import DEFAULT_MAX_CHARS
 
         return self.max_chars_per_call or int(os.environ.get("DATAVAL_LLM_MAX_CHARS", DEFAULT_MAX_CHARS))
+
+
+# Each setting a resource reads from the environment, by field: configured as ``dg.EnvVar`` when the
+# variable is set, so the UI's resource page names the variable (a secret's value is never shown), and as the
+# default value otherwise, so the UI shows what applies instead of an empty string.
+ENVIRONMENT = {
+    "warehouse": {"home": ("DATAVAL_HOME", str)},
+    "llm": {"base_url": ("DATAVAL_LLM_BASE_URL", str), "model": ("DATAVAL_LLM_MODEL", str),
+            "concurrency": ("DATAVAL_LLM_CONCURRENCY", int), "max_chars_per_call": ("DATAVAL_LLM_MAX_CHARS", int)},
+}
+
+
+def _from_environment(fields: dict, defaults: dict, environ) -> dict:
+    config = {}
+    for name, (variable, kind) in fields.items():
+        if environ.get(variable):
+            config[name] = dg.EnvVar.int(variable) if kind is int else dg.EnvVar(variable)
+        elif name in defaults:
+            config[name] = defaults[name]
+    return config
+
+
+def configured_resources(environ=None) -> dict[str, dg.ConfigurableResource]:
+    """The code location's resources, configured from the environment in this one place."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    warehouse = _from_environment(ENVIRONMENT["warehouse"], {"home": str(dataval_home())}, environ)
+    llm = _from_environment(ENVIRONMENT["llm"], {}, environ)
+    return {"warehouse": WarehouseResource(**warehouse), "anonymiser": AnonymiserResource(),
+            "llm": LLMResource(**llm)}

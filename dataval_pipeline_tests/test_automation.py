@@ -16,31 +16,70 @@ ANONYMISED = dg.AssetKey("anonymised_corpus")
 
 
 def _raw_run(instance, home, keys):
-    checks = [c for c in defs.asset_checks if RAW in {k.asset_key for k in c.check_keys}]
+    """raw_reports and its per-report contract check over ``keys`` in one run (what the inbox sensor starts)."""
+    checks = [c for c in defs.asset_checks if dg.AssetCheckKey(RAW, "contract") in c.check_keys]
     return dg.materialize([ingest_assets.raw_reports, *checks], instance=instance, raise_on_error=False,
                           resources={"warehouse": WarehouseResource(home=str(home.home))}, tags=range_tags(keys))
 
 
-def test_a_new_report_flows_down_only_when_its_blocking_checks_pass(home, sample_corpus, monkeypatch):
-    names = sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2]
+def _break_rows_of(monkeypatch, bad: set[str]) -> None:
+    """raw_reports writes a row that breaks its contract (a sha256 that is not one) for the ``bad`` reports."""
+    original = ingest_assets.raw_report_row
+
+    def row(*args, **kwargs):
+        result = original(*args, **kwargs)
+        return {**result, "sha256": "not-a-hash"} if result["report_id"] in bad else result
+
+    monkeypatch.setattr(ingest_assets, "raw_report_row", row)
+
+
+def _contract_by_partition(result) -> dict[str, bool]:
+    return {e.partition: e.passed for e in result.get_asset_check_evaluations() if e.check_name == "contract"}
+
+
+def _two_reports(sample_corpus):
+    return sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2]
+
+
+def test_a_bad_report_blocks_only_itself_within_one_run(home, sample_corpus, monkeypatch):
+    """A bad report and a good one in the same run: the check fails for the bad one only, and the
+    automation moves the good one down and holds the bad one."""
     with dg.instance_for_test() as instance:
-        fill_inbox(home, sample_corpus, names=names[:1])
-        [good] = register_inbox(home, instance)
-        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # what the daemon saw before
-        assert _raw_run(instance, home, [good]).success
+        fill_inbox(home, sample_corpus, names=_two_reports(sample_corpus))
+        good, bad = register_inbox(home, instance)
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        _break_rows_of(monkeypatch, {bad})
+        run = _raw_run(instance, home, [good, bad])
+        assert _contract_by_partition(run) == {good: True, bad: False}
         tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
         assert tick.get_requested_partitions(ANONYMISED) == {good}
-        assert tick.get_requested_partitions(dg.AssetKey("report_classifications")) == set()  # its input is missing
 
-        fill_inbox(home, sample_corpus, names=names[1:])
-        bad = (set(register_inbox(home, instance)) - {good}).pop()
-        original = ingest_assets.raw_report_row
-        monkeypatch.setattr(ingest_assets, "raw_report_row",
-                            lambda *args, **kwargs: {**original(*args, **kwargs), "sha256": "not-a-hash"})
-        broken = _raw_run(instance, home, [bad])
-        assert not [e for e in broken.get_asset_check_evaluations() if e.check_name == "contract"][0].passed
+
+def test_a_good_report_after_a_bad_one_does_not_unblock_it(home, sample_corpus, monkeypatch):
+    """The next passing run (another report) leaves the bad report blocked: checks are judged per report,
+    not by the product's latest evaluation."""
+    first, second = _two_reports(sample_corpus)
+    with dg.instance_for_test() as instance:
+        fill_inbox(home, sample_corpus, names=[first])
+        [bad] = register_inbox(home, instance)
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        _break_rows_of(monkeypatch, {bad})
+        assert _contract_by_partition(_raw_run(instance, home, [bad])) == {bad: False}
         tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-        assert bad not in tick.get_requested_partitions(ANONYMISED)
+        assert tick.get_requested_partitions(ANONYMISED) == set()
+
+        fill_inbox(home, sample_corpus, names=[second])
+        good = (set(register_inbox(home, instance)) - {bad}).pop()
+        assert _contract_by_partition(_raw_run(instance, home, [good])) == {good: True}
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        assert tick.get_requested_partitions(ANONYMISED) == {good}
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        assert bad not in tick.get_requested_partitions(ANONYMISED), "the bad report stays blocked"
+
+        monkeypatch.undo()  # the bad report fixed and re-ingested: it flows down too
+        assert _contract_by_partition(_raw_run(instance, home, [bad])) == {bad: True}
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        assert tick.get_requested_partitions(ANONYMISED) == {bad}
 
 
 def test_the_daily_schedule_rebuilds_every_product_over_all_reports():

@@ -48,15 +48,16 @@ class RuleFailure:
 class Outcome:
     rules_checked: int = 0
     failures: list[RuleFailure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rules that had nothing to measure, and why
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
     def markdown(self) -> str:
-        if self.passed:
-            return f"All {self.rules_checked} rule(s) passed."
-        return "\n".join(f"- {f.describe()}" for f in self.failures)
+        lines = ([f"All {self.rules_checked} rule(s) passed."] if self.passed
+                 else [f"- {f.describe()}" for f in self.failures])
+        return "\n".join(lines + [f"- not measured: {n}" for n in self.notes])
 
 
 @functools.cache
@@ -158,6 +159,9 @@ def run_sql_rules(contract: Contract, rules: list[dict], con: duckdb.DuckDBPyCon
             value = con.execute(sql).fetchone()[0]
         except duckdb.Error as error:
             outcome.failures.append(RuleFailure(rule["name"], None, None, detail=f"query failed: {type(error).__name__}"))
+            continue
+        if value is None:  # a distribution over nothing (no rows, or fewer than the rule needs to judge)
+            outcome.notes.append(f"{rule['name']} (no value: {' '.join(str(rule.get('description', '')).split())})")
             continue
         for key, expected in rule.items():
             if key in OPERATORS and not OPERATORS[key](value, expected):
