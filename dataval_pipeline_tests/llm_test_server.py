@@ -1,7 +1,11 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 that misbehaves on purpose, following a script.
 
 Each request pops the next behaviour (``ok`` once the script is empty). Request bodies are recorded, so
-tests can prove what left the privacy boundary.
+tests can prove what left the privacy boundary. Behaviours: ``ok``, ``500``, ``429``, ``timeout`` (3 s),
+``no_json_schema``, ``invalid_json``, ``schema_violation``, ``hallucinated_quote``, ``think``, ``wrong_facts``;
+malformed 200 answers ``empty_200``, ``null``, ``html``, ``no_choices``; ``drip`` (a valid answer at one
+byte a second); ``401``, ``403``, ``404``, ``unknown_model`` (400 naming the model); ``huge`` (a 10 MB
+answer); ``long_answer`` (100,000 characters of content, under the client's body cap).
 """
 
 from __future__ import annotations
@@ -104,6 +108,25 @@ class ScriptedLLMServer:
         if behaviour == "timeout":
             time.sleep(3)
             return self._send(handler, 200, self._completion(grounded_answer(self._report(body))))
+        if behaviour in ("401", "403", "404"):
+            return self._send(handler, int(behaviour), {"error": {"message": f"scripted {behaviour}"}})
+        if behaviour == "unknown_model":
+            return self._send(handler, 400, {"error": {"message": f"The model `{body.get('model')}` does not exist."}})
+        if behaviour == "empty_200":
+            return self._send_raw(handler, 200, b"", "application/json")
+        if behaviour == "null":
+            return self._send_raw(handler, 200, b"null", "application/json")
+        if behaviour == "html":
+            return self._send_raw(handler, 200, b"<!DOCTYPE html><html><body>Bad gateway</body></html>", "text/html")
+        if behaviour == "no_choices":
+            return self._send(handler, 200, {"id": "x", "object": "chat.completion", "choices": [], "usage": None})
+        if behaviour == "drip":
+            data = json.dumps(self._completion(grounded_answer(self._report(body)))).encode()
+            return self._send_raw(handler, 200, data, "application/json", drip_s=1.0)
+        if behaviour == "huge":
+            return self._send(handler, 200, self._completion("x" * 10_000_000))
+        if behaviour == "long_answer":
+            return self._send(handler, 200, self._completion("{" + "\"themes\": [" * 2 + "y" * 100_000))
         if behaviour == "no_json_schema" and body.get("response_format", {}).get("type") == "json_schema":
             return self._send(handler, 400, {"error": {"message": "response_format json_schema is not supported"}})
         text = self._report(body)
@@ -135,13 +158,24 @@ class ScriptedLLMServer:
                 "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
 
     def _send(self, handler: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
+        self._send_raw(handler, status, json.dumps(payload).encode(), "application/json")
+
+    def _send_raw(self, handler: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str,
+                  drip_s: float = 0.0) -> None:
         try:
             handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Type", content_type)
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
-            handler.wfile.write(data)
+            if drip_s:
+                for offset in range(len(data)):  # one byte at a time: every read of the client gets something
+                    if self.killed:
+                        return
+                    handler.wfile.write(data[offset:offset + 1])
+                    handler.wfile.flush()
+                    time.sleep(drip_s)
+            else:
+                handler.wfile.write(data)
         except OSError:  # the client gave up (timeout test), or the server was killed
             return
         if status == 200:
