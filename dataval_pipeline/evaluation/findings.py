@@ -106,6 +106,7 @@ def normalise_deadline(text: str | None) -> str | None:
 def score_findings(readings: dict[str, ReportReading], gold: dict[str, dict]) -> list[Metric]:
     """Findings precision / recall, exact counts per kind per document, measures by kind, deadlines."""
     true_pos = found_total = gold_total = 0
+    grades_right = refs_right = 0
     labelled_docs = 0
     counts = {"breaches": 0, "remarks": 0, "finding_counts": 0, "measure_counts": 0}
     measure_counts = {field: 0 for field in MEASURE_COUNT_FIELDS.values()}
@@ -123,6 +124,9 @@ def score_findings(readings: dict[str, ReportReading], gold: dict[str, dict]) ->
             labelled_docs += 1
             pairs = match_findings(reading.findings, gold_findings)
             true_pos += len(pairs)
+            for fi, gi in pairs:
+                grades_right += reading.findings[fi].grade == gold_findings[gi].get("grade")
+                refs_right += sorted(reading.findings[fi].legal_refs) == sorted(gold_findings[gi].get("legal_refs") or [])
             found_total += len(reading.findings)
             gold_total += len(gold_findings)
         found_breaches = sum(f.kind == "breach" for f in reading.findings)
@@ -149,7 +153,9 @@ def score_findings(readings: dict[str, ReportReading], gold: dict[str, dict]) ->
     metrics = []
     if labelled_docs:
         metrics += [Metric("findings", "finding_precision", true_pos, found_total),
-                    Metric("findings", "finding_recall", true_pos, gold_total)]
+                    Metric("findings", "finding_recall", true_pos, gold_total),
+                    Metric("findings", "grade_exact_of_matched", grades_right, true_pos),
+                    Metric("findings", "legal_refs_exact_of_matched", refs_right, true_pos)]
     metrics += [
         Metric("findings", "breach_count_exact", counts["breaches"], scored),
         Metric("findings", "remark_count_exact", counts["remarks"], scored),

@@ -751,6 +751,30 @@ def _sentence_end(doc: Document, pos: int) -> int:
     return min(end, pos + 1200)
 
 
+def _masked_labels(doc: Document, p: _Patterns, found: list[_Found]) -> list[_Found]:
+    """A label the anonymiser replaced ("<PERSONNE_3>.4 – ..."): the one kind whose numbering lacks that number."""
+    numbers: dict[str, set[int]] = {}
+    for f in found:
+        if f.number is not None:
+            numbers.setdefault(f.kind, set()).add(f.number)
+    out: list[_Found] = []
+    body = [line for line in doc.body if line.table is None and not line.header_cell]
+    masked = re.compile(r"^" + PLACEHOLDER.pattern + r"\s?\.?\s?(\d{1,3})\s*[:–—-]\s+(?=[A-ZÀ-Ý])")
+    for i, line in enumerate(body):
+        m = masked.match(line.text)
+        if not m or doc.in_annex(line.start):
+            continue
+        n = int(m.group(1))
+        kinds = [k for k, ns in numbers.items() if n not in ns and max(ns) > n]
+        if len(kinds) != 1:
+            continue
+        j = _paragraph_end(body, i, p)
+        text, s, e = _span_text(doc, line.start + m.end(), body[j].end)
+        out.append(_Found(kinds[0], n, "", text, s, e))
+        numbers[kinds[0]].add(n)
+    return out
+
+
 # ---------------------------------------------------------------- merging
 
 def _skip_lines(doc: Document, p: _Patterns) -> set[int]:
@@ -810,6 +834,7 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
     taken = [(f.start, f.end) for f in body_findings + table_findings]
     taken += [(m.start, m.end) for m in body_measures + table_measures]
     prose = _read_prose(doc, p, taken)
+    body_findings += _masked_labels(doc, p, body_findings + table_findings)
 
     reading = ReportReading(follow_up=doc.follow_up)
     # body (labelled, then prose in text order); a table row repeats a body finding or adds one

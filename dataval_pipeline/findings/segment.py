@@ -126,7 +126,7 @@ def _cut_furniture(lines: list[Line], page_count: int) -> None:
 
 def _is_caps(text: str) -> bool:
     letters = [c for c in PLACEHOLDER.sub("", text) if c.isalpha()]
-    return len(letters) >= 6 and sum(c.isupper() for c in letters) >= 0.8 * len(letters) and " " in text.strip()
+    return len(letters) >= 10 and sum(c.isupper() for c in letters) >= 0.8 * len(letters) and " " in text.strip()
 
 
 def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells) -> None:
@@ -141,7 +141,8 @@ def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells) -> None:
             continue
         if cells(text):
             continue
-        if _NUMBERED_HEADING.match(text) and len(text) <= 100 and not re.match(r"^\d+[.,]\d+\s", text):
+        if (_NUMBERED_HEADING.match(text) and len(text) <= 100 and not re.match(r"^\d+[.,]\d+\s", text)
+                and not re.search(r"[.;!?]\s", text)):
             line.heading = True
         elif _is_caps(text):
             line.heading = True
