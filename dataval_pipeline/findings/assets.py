@@ -27,7 +27,6 @@ LLM_QUARANTINE = load_contract("llm_quarantine")
 FRAUD_SIGNALS = load_contract("fraud_signals") if (contracts_dir() / "fraud_signals.yaml").exists() else None
 OUTPUTS = [c for c in (FINDINGS, MEASURES, FRAUD_SIGNALS, LLM_QUARANTINE) if c is not None]
 READER_VERSION = "1"
-MAX_REPORTS_LISTED = 50
 
 
 def product_spec(contract: Contract, *, group: str, kinds: set[str], code_version: str, deps: list) -> dg.AssetSpec:
@@ -49,17 +48,13 @@ def optional_llm_client(llm: LLMResource, cache_dir, log) -> object | None:
         return None
 
 
-def _row_counts(name: str, counts: Counter, keys: list[str]) -> dict:
-    """dagster/row_count when the run holds one partition (the count is then that partition's); for a
-    range, the total and a table per report."""
-    metadata = {f"{name}_rows_in_run": dg.MetadataValue.int(sum(counts.values()))}
-    if len(keys) == 1:
-        metadata["dagster/row_count"] = dg.MetadataValue.int(counts[keys[0]])
-    else:
-        listed = [(k, counts[k]) for k in keys[:MAX_REPORTS_LISTED]]
-        more = f"\n\n…and {len(keys) - MAX_REPORTS_LISTED} more reports." if len(keys) > MAX_REPORTS_LISTED else ""
-        metadata[f"{name}_rows_per_report"] = dg.MetadataValue.md(markdown_table(["report", "rows"], listed) + more)
-    return metadata
+def _row_counts(context: dg.AssetExecutionContext, contract: Contract, counts: Counter, keys: list[str]) -> dict:
+    """Each report's own row count on its partition's materialisation; the run's total for the run."""
+    for key in keys:
+        context.add_asset_metadata({"dagster/row_count": dg.MetadataValue.int(counts[key])},
+                                   asset_key=contract.name, partition_key=key)
+    return {"rows_in_run": dg.MetadataValue.int(sum(counts.values())),
+            "reports_in_run": dg.MetadataValue.int(len(keys))}
 
 
 @dg.multi_asset(
@@ -116,21 +111,21 @@ def read_findings_asset(context: dg.AssetExecutionContext, warehouse: WarehouseR
             "schema_failures": dg.MetadataValue.int(stats.schema_failures),
         })
     yield dg.MaterializeResult(asset_key=FINDINGS.name, metadata={
-        **_row_counts("findings", counts[FINDINGS.name], keys), **llm_used,
+        **_row_counts(context, FINDINGS, counts[FINDINGS.name], keys), **llm_used,
         "kinds": dg.MetadataValue.md(markdown_table(["kind", "findings"], [(k, kinds[k]) for k in ("breach", "remark")])),
         "main_themes": dg.MetadataValue.md(markdown_table(["theme", "findings"], themes.most_common())
                                            if themes else "No finding with a theme."),
     })
     yield dg.MaterializeResult(asset_key=MEASURES.name, metadata={
-        **_row_counts("measures", counts[MEASURES.name], keys),
+        **_row_counts(context, MEASURES, counts[MEASURES.name], keys),
         "kinds": dg.MetadataValue.md(markdown_table(
             ["kind", "measures"], [(k, kinds[k]) for k in ("injonction", "prescription", "recommandation")])),
     })
     if FRAUD_SIGNALS is not None:
         yield dg.MaterializeResult(asset_key=FRAUD_SIGNALS.name,
-                                   metadata=_row_counts("fraud_signals", counts[FRAUD_SIGNALS.name], keys))
+                                   metadata=_row_counts(context, FRAUD_SIGNALS, counts[FRAUD_SIGNALS.name], keys))
     yield dg.MaterializeResult(asset_key=LLM_QUARANTINE.name, metadata={
-        **_row_counts("llm_quarantine", counts[LLM_QUARANTINE.name], keys),
+        **_row_counts(context, LLM_QUARANTINE, counts[LLM_QUARANTINE.name], keys),
         "reasons": dg.MetadataValue.md(markdown_table(["reason", "requests"], reasons.most_common())
                                        if reasons else "None."),
     })
