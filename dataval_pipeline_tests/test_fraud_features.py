@@ -6,6 +6,7 @@ extracted_facts and report_classifications), so no LLM is needed.
 
 import datetime as dt
 import json
+import math
 import shutil
 
 import dagster as dg
@@ -28,6 +29,7 @@ from dataval_pipeline.reference.finess import read_register
 from dataval_pipeline.resources import WarehouseResource
 from dataval_pipeline.sample import generate_sample
 from dataval_pipeline.sample import generator
+from dataval_pipeline.signals.vocabulary import load_vocabulary
 from dataval_pipeline.warehouse.store import UNPARTITIONED
 
 CARE_BUDGET_QUOTE = ("Des charges de personnel relevant de la section hébergement sont imputées sur la section soins "
@@ -212,8 +214,10 @@ def test_peer_statistics_are_robust_to_one_extreme_peer():
                                              if n != "head_office_fees_per_place"])
     scored = {r["finess"]: r for r in score(frame).iter_rows(named=True)}
     assert scored["900000001"]["top_features"] == ["head_office_fees_per_place"]
-    assert scored["900000001"]["anomaly_score"] > 5  # a mean and standard deviation would have hidden it
-    assert scored["900000000"]["anomaly_score"] == 10  # capped
+    bound = load_vocabulary().score["peer_bound"]
+    peer_score = lambda z: bound * (1 - math.exp(-z / bound))  # noqa: E731
+    assert scored["900000001"]["peer_score"] > peer_score(5)  # a mean and standard deviation would have hidden it
+    assert scored["900000000"]["peer_score"] == pytest.approx(peer_score(10))  # capped
 
 
 def test_fraud_features_asset_writes_the_product_the_watchlist_and_the_evaluation(home, corpus):

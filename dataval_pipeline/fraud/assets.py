@@ -18,9 +18,10 @@ from dataval_pipeline.warehouse.store import UNPARTITIONED
 FRAUD_FEATURES = load_contract("fraud_features")
 WATCHLIST_VIEW = "fraud_watchlist"
 WATCHLIST_COLUMNS = ("risk_rank", "finess", "establishment_name", "department_code", "legal_status", "capacity",
-                     "anomaly_score", "top_reasons", "reports", "last_inspection_date", "declaration_years",
+                     "anomaly_score", "signal_score", "peer_score", "stated_signals", "top_reasons", "reports", "last_inspection_date", "declaration_years",
                      "scored_features", "peer_group")
-INPUTS = ("establishments", "financial_declarations", "extracted_facts", "report_classifications")
+INPUTS = ("establishments", "financial_declarations", "extracted_facts", "report_classifications", "fraud_signals",
+          "measures")
 TOP_SHOWN = 10
 
 
@@ -41,10 +42,11 @@ def _top_table(scored: pl.DataFrame) -> str:
 @product_asset(FRAUD_FEATURES, group="fraud", kinds={"duckdb", "polars", "parquet"},
                code_version=f"features-{FEATURES_VERSION}", per_report=False,
                deps=[establishments, financial_declarations, dg.AssetKey("extracted_facts"),
-                     dg.AssetKey("report_classifications")])
+                     dg.AssetKey("report_classifications"), dg.AssetKey("fraud_signals"), dg.AssetKey("measures")])
 def fraud_features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Per establishment: fraud and financial-irregularity features from its reports and the reference
-    data, an anomaly score against peers and the reasons behind it; analysts read it sorted in the
+    """Per establishment: the irregularities its reports state (fraud_signals, weighed by the configured
+    weight table), features from its reports, measures and the reference data, a score and the reasons
+    behind it (quotes of the findings with their figures first); analysts read it sorted in the
     fraud_watchlist view."""
     tables = {name: warehouse.read(load_contract(name)) for name in INPUTS}
     scored = score(compute_features(**tables))

@@ -18,8 +18,14 @@ import polars as pl
 import pyarrow as pa
 
 from dataval_pipeline.fraud.norms import capacity_band_sql, legal_minimum_medec_sql
+from dataval_pipeline.signals.vocabulary import load_vocabulary
 
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
+SIGNAL_IDS = load_vocabulary().ids
+# Signals whose FTE figure is FTE declared or funded that nobody saw: the text side of the FTE check.
+FTE_SIGNALS = ("fte_overdeclared", "phantom_staff")
+FTE_CHECK_MIN_GAP = 1.0  # declared minus counted FTE from which the declarations show an over-declaration
+SHORT_DEADLINE_DAYS = 30  # an injonction to correct within a month marks a grave breach
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("external_services_per_place", +1, 100.0,
             "prestations extérieures de {value} € par place (pairs : {peer} €)", 0, threshold=None),
     Feature("injunctions_per_inspection", +1, 0.5, "{value} injonction(s) par inspection (pairs : {peer})"),
+    Feature("short_deadline_injunctions", +1, 0.5,
+            "{value} injonction(s) à corriger sous 30 jours au plus", 0),
     Feature("repeated_breach_themes", +1, 1.0, "écarts répétés d'une inspection à l'autre sur {value} thème(s)", 0),
     Feature("complaint_incident_share", +1, 0.25,
             "{value} % des inspections déclenchées par une plainte ou un incident", 0, 100),
@@ -87,11 +95,20 @@ INPUT_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "injunctions": pl.Int64, "care_fte": pl.Float64, "medec_fte": pl.Float64, "night_staff": pl.Int64,
         "evidence": pl.String},
     "report_classifications": {"report_id": pl.String, "themes": pl.List(pl.String), "evidence": pl.String},
+    "fraud_signals": {"report_id": pl.String, "signal_id": pl.String, "finding_id": pl.String, "signal": pl.String,
+                      "amount_eur": pl.Float64, "fte": pl.Float64, "quote": pl.String},
+    "measures": {"report_id": pl.String, "kind": pl.String, "deadline_days": pl.Int64},
 }
+SIGNAL_COUNT_COLUMNS = tuple(f"{sid}_reports" for sid in SIGNAL_IDS)
 
 # Care-section charges booked for other staff, as inspectors word it ("charges … imputées sur la section
 # soins"). Matched inside one JSON string; accents left out so escaped and plain JSON both match.
 CARE_BUDGET_PATTERN = r'imput[^"]{0,200}section (des )?soins|section (des )?soins[^"]{0,200}imput'
+
+_SIGNAL_COUNTS = "\n".join(f"        count(*) FILTER (WHERE signal = '{sid}') AS {sid}_reports," for sid in SIGNAL_IDS)
+_SIGNAL_COLUMNS = "\n".join(f"    CASE WHEN rf.reports > 0 THEN coalesce(sf.{sid}_reports, 0) END AS {sid}_reports,"
+                            for sid in SIGNAL_IDS)
+_FTE_LIST = "[" + ", ".join(f"'{sid}'" for sid in FTE_SIGNALS) + "]"
 
 FEATURES_SQL = f"""
 WITH reports AS (
@@ -169,6 +186,44 @@ declaration_features AS (
 ),
 department_prices AS (
     SELECT department, median(daily_price) AS median_price FROM latest_declaration GROUP BY department
+),
+report_signals AS (
+    -- One row per (report, signal): the figures and the quote of its richest row (largest amount, then FTE).
+    SELECT r.finess, s.report_id, s.signal, r.inspection_date,
+        max(s.amount_eur) AS amount_eur, max(s.fte) AS fte,
+        arg_max(s.quote, coalesce(s.amount_eur, 0) * 1e6 + coalesce(s.fte, 0)) AS quote,
+        arg_max(s.finding_id, coalesce(s.amount_eur, 0) * 1e6 + coalesce(s.fte, 0)) AS finding_id
+    FROM fraud_signals s JOIN reports r USING (report_id)
+    WHERE s.signal IS NOT NULL
+    GROUP BY ALL
+),
+signal_evidence AS (
+    -- Per establishment and signal: reports stating it, its largest figures, the quote of the latest report.
+    SELECT finess, signal, count(*) AS reports, max(amount_eur) AS amount_eur, max(fte) AS fte,
+        arg_max(quote, coalesce(strftime(inspection_date, '%Y-%m-%d'), '') || report_id) AS quote,
+        arg_max(finding_id, coalesce(strftime(inspection_date, '%Y-%m-%d'), '') || report_id) AS finding_id,
+        max(inspection_date) AS inspection_date
+    FROM report_signals GROUP BY finess, signal
+),
+signal_features AS (
+    SELECT finess,
+{_SIGNAL_COUNTS}
+        list(signal ORDER BY signal) AS stated_signals,
+        sum(amount_eur) AS stated_amount_eur,
+        max(fte) FILTER (WHERE signal IN {tuple(FTE_SIGNALS)}) AS stated_fte_gap,
+        max(inspection_date) AS last_signal_date,
+        count(*) FILTER (WHERE reports >= 2) AS repeated_signals,
+        list({{'signal': signal, 'reports': reports, 'amount_eur': amount_eur, 'fte': fte, 'quote': quote,
+               'finding_id': finding_id, 'inspection_date': inspection_date}}) AS signal_evidence
+    FROM signal_evidence GROUP BY finess
+),
+signal_reports AS (
+    SELECT finess, count(DISTINCT report_id) AS signal_reports FROM report_signals GROUP BY finess
+),
+measure_features AS (
+    SELECT r.finess, count(*) FILTER (WHERE m.kind = 'injonction' AND m.deadline_days <= {SHORT_DEADLINE_DAYS})
+        AS short_deadline_injunctions
+    FROM measures m JOIN reports r USING (report_id) GROUP BY r.finess
 )
 SELECT
     ids.finess,
@@ -194,7 +249,24 @@ SELECT
     rf.complaint_incident_share::DOUBLE AS complaint_incident_share,
     rf.medec_fte_shortfall::DOUBLE AS medec_fte_shortfall,
     rf.night_staff_per_100_residents::DOUBLE AS night_staff_per_100_residents,
-    ld.daily_price / nullif(dp.median_price, 0) - 1 AS daily_price_vs_department_median
+    ld.daily_price / nullif(dp.median_price, 0) - 1 AS daily_price_vs_department_median,
+    -- Null when no measure of its reports was read (unknown, or none at all: neither is a risk).
+    mf.short_deadline_injunctions::DOUBLE AS short_deadline_injunctions,
+{_SIGNAL_COLUMNS}
+    coalesce(sf.stated_signals, []::VARCHAR[]) AS stated_signals,
+    CASE WHEN rf.reports > 0 THEN coalesce(sr.signal_reports, 0) END AS signal_reports,
+    sf.stated_amount_eur,
+    sf.stated_fte_gap,
+    sf.last_signal_date,
+    CASE WHEN rf.reports > 0 THEN coalesce(sf.repeated_signals, 0) END AS repeated_signals,
+    CASE
+        WHEN sf.stated_fte_gap IS NOT NULL OR list_has_any(sf.stated_signals, {_FTE_LIST}) THEN
+            CASE WHEN cg.care_fte_gap >= {FTE_CHECK_MIN_GAP} THEN 'confirmed'
+                 WHEN cg.care_fte_gap IS NOT NULL THEN 'contradicted'
+                 ELSE 'text_only' END
+        WHEN cg.care_fte_gap >= {FTE_CHECK_MIN_GAP} THEN 'declarations_only'
+    END AS fte_declaration_check,
+    sf.signal_evidence AS _signal_evidence
 FROM ids
 LEFT JOIN establishments e USING (finess)
 LEFT JOIN report_features rf USING (finess)
@@ -203,6 +275,9 @@ LEFT JOIN theme_repeats tr USING (finess)
 LEFT JOIN declaration_features df USING (finess)
 LEFT JOIN latest_declaration ld USING (finess)
 LEFT JOIN department_prices dp ON dp.department = ld.department
+LEFT JOIN signal_features sf USING (finess)
+LEFT JOIN signal_reports sr USING (finess)
+LEFT JOIN measure_features mf USING (finess)
 ORDER BY ids.finess
 """
 
@@ -226,15 +301,20 @@ def compute_features(
     financial_declarations: pa.Table | pl.DataFrame | None,
     extracted_facts: pa.Table | pl.DataFrame | None,
     report_classifications: pa.Table | pl.DataFrame | None,
+    fraud_signals: pa.Table | pl.DataFrame | None = None,
+    measures: pa.Table | pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per FINESS seen in any input: an establishment known from only one source keeps its row,
-    with the features the others would have given left null."""
+    with the features the others would have given left null. ``_signal_evidence`` (for the reasons of
+    ``score``) lists per stated signal its reports, largest figures and latest quote."""
     inputs = {
         "establishments": conform_input(establishments, "establishments").unique("finess", keep="first",
                                                                                  maintain_order=True),
         "financial_declarations": conform_input(financial_declarations, "financial_declarations"),
         "extracted_facts": conform_input(extracted_facts, "extracted_facts"),
         "report_classifications": conform_input(report_classifications, "report_classifications"),
+        "fraud_signals": conform_input(fraud_signals, "fraud_signals"),
+        "measures": conform_input(measures, "measures"),
     }
     con = duckdb.connect()
     try:

@@ -159,11 +159,6 @@ def tag_signals(reports: dict[str, tuple[str, ReportReading]], llm=None,
     return results
 
 
-def signal_rows(report_id: str, result: ReportSignals, model: str | None, tagged_at, version: int | None = None) -> list[dict]:
+def signal_rows(report_id: str, result: ReportSignals, tagged_at) -> list[dict]:
     """The ``fraud_signals`` rows of one report (columns of ``data_contracts/fraud_signals.yaml``)."""
-    version = version if version is not None else load_vocabulary().version
-    used_llm = model if any(s.source == "llm" for s in result.signals) or result.questions else None
-    return [{"report_id": report_id, "signal_id": s.signal_id, "finding_id": s.finding_id, "measure_id": s.measure_id,
-             "context": s.context, "signal": s.signal, "amount_eur": s.amount_eur, "fte": s.fte, "quote": s.quote,
-             "start": s.start, "end": s.end, "source": s.source, "vocabulary_version": version, "model": used_llm,
-             "tagged_at": tagged_at} for s in result.signals]
+    return [{"report_id": report_id, **dataclasses.asdict(s), "tagged_at": tagged_at} for s in result.signals]

@@ -19,6 +19,7 @@ import yaml
 SIGNALS_ENV = "DATAVAL_SIGNALS"
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "config" / "signals.yaml"
 FIGURE_KINDS = ("amount_eur", "fte")
+SCORE_DEFAULTS = {"repeat_factor": 0.5, "confirmed_bonus": 4.0, "peer_bound": 7.5, "min_peers": 5}
 
 _SAME = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2010": "-",
          "\u2011": "-", "\u2013": "-", "\u2014": "-", "\u0153": "o", "\u00e6": "a"}
@@ -64,6 +65,7 @@ class Vocabulary:
     common_guards: tuple[re.Pattern, ...]
     hypothesis_guards: tuple[re.Pattern, ...]
     source: str
+    score: dict = None  # repeat_factor, confirmed_bonus, peer_bound, min_peers
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -113,8 +115,11 @@ def load_vocabulary(path: str | None = None) -> Vocabulary:
     ids = [s.id for s in signals]
     if len(set(ids)) != len(ids):
         raise ValueError("signals vocabulary: duplicate ids")
+    score = {**SCORE_DEFAULTS, **(raw.get("score") or {})}
+    if score["peer_bound"] >= min(s.weight for s in signals):
+        raise ValueError("signals vocabulary: score.peer_bound must stay below the smallest weight")
     return Vocabulary(int(raw.get("version", 1)), tuple(signals), _patterns(raw.get("common_guards"), "common_guards"),
-                      _patterns(raw.get("hypothesis_guards"), "hypothesis_guards"), str(source))
+                      _patterns(raw.get("hypothesis_guards"), "hypothesis_guards"), str(source), score)
 
 
 def signal_ids() -> list[str]:
