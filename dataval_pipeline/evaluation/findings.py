@@ -159,9 +159,9 @@ def score_findings(readings: dict[str, ReportReading], gold: dict[str, dict]) ->
     metrics += [
         Metric("findings", "breach_count_exact", counts["breaches"], scored),
         Metric("findings", "remark_count_exact", counts["remarks"], scored),
-        Metric("findings", "counts_per_kind_exact", counts["finding_counts"], scored),
+        Metric("findings", "finding_counts_per_kind_exact", counts["finding_counts"], scored),
         *(Metric("measures", f"{field}_count_exact", n, scored) for field, n in measure_counts.items()),
-        Metric("measures", "counts_per_kind_exact", counts["measure_counts"], scored),
+        Metric("measures", "measure_counts_per_kind_exact", counts["measure_counts"], scored),
         Metric("measures", "measure_precision_by_kind", measures_matched, measures_found),
         Metric("measures", "measure_recall_by_kind", measures_matched, measures_gold),
         Metric("measures", "deadline_accuracy", deadlines_right, measures_gold),

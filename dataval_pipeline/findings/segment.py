@@ -100,6 +100,11 @@ def _split_lines(text: str) -> list[Line]:
     return lines
 
 
+def _furniture_key(text: str) -> str:
+    """A line with its page number blanked, so "Page 2/6 – Rapport" repeats on every page."""
+    return re.sub(r"(?:page\s*)?\d{1,4}\s*(?:/|sur)\s*\d{1,4}|page\s*\d{1,4}", "#", fold(text))
+
+
 def _cut_furniture(lines: list[Line], page_count: int) -> None:
     """Flag page numbers and lines repeated at the top or bottom of pages; cut a page number glued to a line."""
     edges: Counter[str] = Counter()
@@ -108,14 +113,14 @@ def _cut_furniture(lines: list[Line], page_count: int) -> None:
         by_page.setdefault(line.page, []).append(line)
     for page_lines in by_page.values():
         for line in {id(x): x for x in page_lines[:3] + page_lines[-3:]}.values():
-            edges[re.sub(r"\d+", "#", fold(line.text))] += 1
+            edges[_furniture_key(line.text)] += 1
     repeated = {key for key, n in edges.items() if n >= 2 and n >= page_count / 2 and len(key) > 3}
     for page_lines in by_page.values():
         edge_ids = {id(x) for x in page_lines[:3] + page_lines[-3:]}
         for line in page_lines:
             if _PAGE_NUMBER.match(line.text) and (id(line) in edge_ids and page_count > 1):
                 line.running = True
-            elif id(line) in edge_ids and re.sub(r"\d+", "#", fold(line.text)) in repeated and page_count > 1:
+            elif id(line) in edge_ids and _furniture_key(line.text) in repeated and page_count > 1:
                 line.running = True
             else:
                 glued = _TRAILING_PAGE_NUMBER.search(line.text)
@@ -141,8 +146,9 @@ def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells) -> None:
             continue
         if cells(text):
             continue
-        if (_NUMBERED_HEADING.match(text) and len(text) <= 100 and not re.match(r"^\d+[.,]\d+\s", text)
-                and not re.search(r"[.;!?]\s", text)):
+        numbered = _NUMBERED_HEADING.match(text)
+        if (numbered and len(text) <= 100 and not re.match(r"^\d+[.,]\d+\s", text)
+                and not re.search(r"[.;!?]\s", text[numbered.end() - 1:])):
             line.heading = True
         elif _is_caps(text):
             line.heading = True
