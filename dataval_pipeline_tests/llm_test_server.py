@@ -32,6 +32,42 @@ def grounded_answer(text: str, **overrides) -> dict:
     return answer
 
 
+def narrow_answer(body: dict, behaviour: str) -> str | None:
+    """For the narrow questions (answer schemas other than the one-prompt report analysis), an answer
+    built from the request's own schema: the first allowed value of each enum, or as scripted:
+    ``theme:<id>`` (that theme), ``sentences:<n>=<theme>,…`` (those sentence ids), ``repeated_ids``,
+    ``out_of_range_ids``, ``theme_outside`` (a theme id not in the enum). None for other requests."""
+    schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+    properties = schema.get("properties") or {}
+    if behaviour in _BEHAVIOURS:
+        return None
+    if "theme" in properties and len(properties) == 1:
+        allowed = properties["theme"].get("enum") or []
+        if behaviour.startswith("theme:"):
+            return json.dumps({"theme": behaviour.split(":", 1)[1]})
+        if behaviour == "theme_outside":
+            return json.dumps({"theme": "not_a_theme"})
+        return json.dumps({"theme": allowed[0]})
+    if "constats" in properties:
+        item = next(iter((schema.get("$defs") or {}).values()), {}).get("properties") or {}
+        ids, themes = item.get("phrase", {}).get("enum") or [1], item.get("theme", {}).get("enum") or ["x"]
+        if behaviour.startswith("sentences:"):
+            pairs = [p.split("=") for p in behaviour.split(":", 1)[1].split(",") if p]
+            return json.dumps({"constats": [{"phrase": int(n), "theme": t} for n, t in pairs]})
+        if behaviour == "repeated_ids":
+            return json.dumps({"constats": [{"phrase": ids[0], "theme": themes[0]}] * 2})
+        if behaviour == "out_of_range_ids":
+            return json.dumps({"constats": [{"phrase": max(ids) + 1, "theme": themes[0]}]})
+        return json.dumps({"constats": [{"phrase": ids[0], "theme": themes[0]}]})
+    return None
+
+
+# Behaviours the transport and report-analysis branches handle themselves.
+_BEHAVIOURS = {"500", "429", "timeout", "401", "403", "404", "unknown_model", "empty_200", "null", "html",
+               "no_choices", "drip", "huge", "long_answer", "no_json_schema", "invalid_json", "schema_violation",
+               "hallucinated_quote", "think", "wrong_facts"}
+
+
 class ScriptedLLMServer:
     def __init__(self, script: list[str] | None = None, delay_s: float = 0.0) -> None:
         self.script = deque(script or [])
@@ -129,6 +165,9 @@ class ScriptedLLMServer:
             return self._send(handler, 200, self._completion("{" + "\"themes\": [" * 2 + "y" * 100_000))
         if behaviour == "no_json_schema" and body.get("response_format", {}).get("type") == "json_schema":
             return self._send(handler, 400, {"error": {"message": "response_format json_schema is not supported"}})
+        narrow = narrow_answer(body, behaviour)
+        if narrow is not None:  # a question about one text unit (a finding's theme, numbered sentences)
+            return self._send(handler, 200, self._completion(narrow))
         text = self._report(body)
         content = {
             "invalid_json": "Voici l'analyse : {themes: staffing",

@@ -39,11 +39,12 @@ def fold(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """Fold plural and feminine endings: "contentions" → "contention", "formées" → "forme"."""
+    """Fold plural, feminine and past-participle endings: "contentions" → "contention", "formées" → "form"."""
     if len(word) > 3 and word[-1] in "sx":
         word = word[:-1]
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
+    for _ in range(2):  # "pesée", "pesé", "pesés" → "pes"; "infirmière" → "infirmier"
+        if len(word) > 3 and word.endswith("e"):
+            word = word[:-1]
     return word
 
 
@@ -197,8 +198,13 @@ def finding_evidence(text: str, legal_refs: tuple[str, ...] | list[str] = (), se
 
 def evidence_themes(evidence: Evidence, secondary_share: float = 0.6, max_themes: int = 3) -> list[str]:
     """The themes evidence alone gives a finding: the best, then those scoring at least
-    ``secondary_share`` of it (at most ``max_themes``)."""
+    ``secondary_share`` of it (at most ``max_themes``). A heading groups several themes, so a theme
+    supported by the section heading alone can be the main theme (nothing else spoke) but never a
+    secondary one: that takes the finding's own words or references."""
     if not evidence.candidates:
         return []
     best = evidence.candidates[0].score
-    return [c.theme for c in evidence.candidates[:max_themes] if c.score >= secondary_share * best]
+    first, *others = evidence.candidates[:max_themes]
+    own = [c for c in others if c.score >= secondary_share * best
+           and any(not source.startswith("section:") for source in c.sources)]
+    return [first.theme, *(c.theme for c in own)]
