@@ -16,11 +16,19 @@ import polars as pl
 
 from dataval_pipeline.metadata import markdown_table
 
-# Features that name each kind of planted irregularity (sample.generator.PLANTED_KINDS).
-PLANTED_FEATURES: dict[str, frozenset[str]] = {
-    "fte_overdeclared": frozenset({"care_fte_gap"}),
+from dataval_pipeline.signals.vocabulary import load_vocabulary
+
+# Features that name each kind of planted irregularity (sample.generator.PLANTED_KINDS): reference
+# features, and for every signal of the vocabulary the count of reports stating it.
+_REFERENCE_FEATURES: dict[str, frozenset[str]] = {
+    "fte_overdeclared": frozenset({"care_fte_gap", "fte_declaration_check"}),
     "care_budget_misuse": frozenset({"care_surplus_rate", "public_surplus_min_rate", "care_budget_findings"}),
     "over_capacity": frozenset({"places_over_capacity", "declared_occupancy_rate"}),
+    "head_office_fees_excess": frozenset({"head_office_fees_per_place"}),
+    "resident_overcharging": frozenset({"daily_price_vs_department_median"}),
+}
+PLANTED_FEATURES: dict[str, frozenset[str]] = {
+    kind: _REFERENCE_FEATURES.get(kind, frozenset()) | {f"{kind}_reports"} for kind in load_vocabulary().ids
 }
 
 
