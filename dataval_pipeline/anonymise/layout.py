@@ -1,0 +1,203 @@
+"""The layout of a report's text: lines, table cells, and the cells of people's tables.
+
+Nothing the anonymiser replaces may cross a line or a cell: the findings reader
+and the analysts read tables row by row. Cells come from ``|`` or tab separated
+text, or from runs of three spaces; PDFs extracted by text layer often give a
+table one cell per line under a stacked header (``NOM`` / ``Prénom`` /
+``Fonction`` on three lines), which ``people_cells`` reads too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dataval_pipeline.anonymise import lexicon
+from dataval_pipeline.anonymise.lexicon import fold
+
+CELL_BREAK = re.compile(r"[|\t\n\f\r\v]| {3,}")
+LINE = re.compile(r"[^\n\f]*")
+ROW_SEPARATOR = re.compile(r"[|\t]| {3,}")
+RULE_ROW = re.compile(r"^[\s|:+=-]*$")  # |---|---| under a Markdown header
+HEADING = re.compile(rf"^(?:annexe|\d+(?:\.\d+)*[.)]?\s+[A-ZÀ-Ý]|[IVX]+[.)]\s)", re.IGNORECASE)
+DATE_IN_CELL = re.compile(r"\d{1,2}[ ]?[/.-][ ]?\d{1,2}[ ]?[/.-][ ]?\d{2,4}|\d{1,2}(?:er)?\s+[^\W\d]+\s+\d{4}|(?:18|19|20)\d{2}")
+NAME_CELL = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ '’.,-])*$")
+COLUMN_HEADERS = lexicon.PERSON_COLUMNS | lexicon.ROLE_COLUMNS | lexicon.BIRTH_COLUMNS | lexicon.OTHER_COLUMNS
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A people's-table cell to remove: ``kind`` PERSONNE or DATE_NAISSANCE; cells of one row share ``row``."""
+
+    kind: str
+    start: int
+    end: int
+    row: int
+
+
+def pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``[start, end)`` cut at every line and cell break, each piece stripped of spaces and separators."""
+    out = []
+    position = start
+    for match in CELL_BREAK.finditer(text, start, end):
+        out.append((position, match.start()))
+        position = match.end()
+    out.append((position, end))
+    stripped = []
+    for a, b in out:
+        while a < b and text[a] in " \t,;:":
+            a += 1
+        while b > a and text[b - 1] in " \t,;:":
+            b -= 1
+        if b > a:
+            stripped.append((a, b))
+    return stripped
+
+
+def lines(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of every line (form feeds end lines too)."""
+    position = 0
+    for match in re.finditer(r"[\n\f]", text):
+        yield position, match.start()
+        position = match.end()
+    yield position, len(text)
+
+
+def _header_key(cell: str) -> str:
+    return " ".join(fold(cell).strip(" :*#.").replace("(e)", "(e)").split())
+
+
+def _column_kind(cell: str) -> str | None:
+    key = _header_key(cell)
+    if key in lexicon.BIRTH_COLUMNS:
+        return "DATE_NAISSANCE"
+    if key in lexicon.PERSON_COLUMNS:
+        return "PERSONNE"
+    if key in COLUMN_HEADERS:
+        return "other"
+    return None
+
+
+PARTICLES = {"de", "du", "des", "d'", "d’", "le", "la", "van", "von", "den", "der", "ben", "bin", "el", "da", "dos",
+             "di", "del", "della", "et"}
+
+
+def _is_name_cell(cell: str) -> bool:
+    cell = cell.strip()
+    if not cell or len(cell) > 60 or len(cell.split()) > 6 or not NAME_CELL.match(cell):
+        return False
+    words = re.findall(r"[^\W\d_][\w'’-]*", cell)
+    if any(w[:1].isupper() for w in words) and any(w[:1].islower() and fold(w) not in PARTICLES for w in words):
+        return False  # "Motif de l'examen": a label, not a name (names are all lower case or all capitalised)
+    return not cell.endswith((":", ".")) or bool(re.search(r"\b\w\.$", cell))  # "Mme B." ends with a dot
+
+
+def _split_row(line: str) -> list[tuple[int, int]]:
+    """Cell spans (relative to the line) of a separated row, or [] for a line that is not a row."""
+    if not ROW_SEPARATOR.search(line):
+        return []
+    spans, position = [], 0
+    for match in ROW_SEPARATOR.finditer(line):
+        spans.append((position, match.start()))
+        position = match.end()
+    spans.append((position, len(line)))
+    if line.lstrip().startswith("|"):
+        spans = spans[1:]
+    if line.rstrip().endswith("|"):
+        spans = spans[:-1]
+    return spans if len(spans) >= 2 else []
+
+
+def _cell_detections(text: str, kind: str, start: int, end: int, row: int) -> list[Cell]:
+    value = text[start:end]
+    stripped = value.strip(" \t*")
+    if not stripped or not re.search(r"[^\W_]", stripped):
+        return []
+    offset = start + value.index(stripped)
+    if kind == "DATE_NAISSANCE":
+        return [Cell(kind, offset + m.start(), offset + m.end(), row) for m in DATE_IN_CELL.finditer(stripped)]
+    if not _is_name_cell(stripped) or all(fold(w) in lexicon.NOT_NAMES for w in re.findall(r"[^\W\d_]+", stripped)):
+        return []
+    return [Cell(kind, offset, offset + len(stripped), row)]
+
+
+def _separated_tables(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
+    cells: list[Cell] = []
+    columns: dict[int, str] | None = None
+    for number, (start, end) in enumerate(spans):
+        line = text[start:end]
+        row = _split_row(line)
+        if not row:
+            if not RULE_ROW.match(line) or not line.strip():
+                columns = None
+            continue
+        kinds = [_column_kind(line[a:b]) for a, b in row]
+        if any(k in ("PERSONNE", "DATE_NAISSANCE") for k in kinds) and sum(k is not None for k in kinds) >= 2:
+            columns = {i: k for i, k in enumerate(kinds) if k in ("PERSONNE", "DATE_NAISSANCE")}
+            continue
+        if columns is None or RULE_ROW.match(line):
+            continue
+        for index, kind in columns.items():
+            if index < len(row):
+                a, b = row[index]
+                cells += _cell_detections(text, kind, start + a, start + b, -1 - number)
+    return cells
+
+
+def _shape(cell: str) -> str:
+    letters = [c for c in cell if c.isalpha()]
+    if letters and all(c.isupper() for c in letters):
+        return "upper"
+    return "capitalised" if cell[:1].isupper() else "lower"
+
+
+def _stacked_tables(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
+    """Tables extracted one cell per line: a run of header lines, then rows of as many lines."""
+    cells: list[Cell] = []
+    index = 0
+    while index < len(spans):
+        header: list[str | None] = []
+        while index + len(header) < len(spans):
+            start, end = spans[index + len(header)]
+            kind = _column_kind(text[start:end]) if text[start:end].strip() else None
+            if kind is None:
+                break
+            header.append(kind)
+        if len(header) < 2 or not any(k in ("PERSONNE", "DATE_NAISSANCE") for k in header):
+            index += max(1, len(header))
+            continue
+        index += len(header)
+        shapes: dict[int, str] = {}
+        column, misses, row_id = 0, 0, index
+        while index < len(spans):
+            start, end = spans[index]
+            line = text[start:end].strip()
+            if not line or HEADING.match(line) or _column_kind(line) is not None:
+                break
+            kind = header[column]
+            if column == 0:
+                row_id = index
+            if kind == "PERSONNE":
+                if not (_is_name_cell(line) and shapes.get(column, _shape(line)) == _shape(line)):
+                    previous = header[column - 1] if column > 0 else (header[-1] if shapes else None)
+                    if previous is not None and previous != "PERSONNE":
+                        index += 1  # the previous cell wrapped onto this line
+                        continue
+                    misses += 1
+                    if misses > 2:
+                        break
+                else:
+                    shapes.setdefault(column, _shape(line))
+                    cells += _cell_detections(text, kind, start, end, row_id)
+            elif kind == "DATE_NAISSANCE":
+                cells += _cell_detections(text, kind, start, end, row_id)
+            index += 1
+            column = (column + 1) % len(header)
+    return cells
+
+
+def people_cells(text: str) -> list[Cell]:
+    """The cells of people's columns (names, birth dates) in every table of ``text``."""
+    spans = list(lines(text))
+    return _separated_tables(text, spans) + _stacked_tables(text, spans)
