@@ -21,8 +21,10 @@ from dataval_pipeline.llm.assets import REPORT_CLASSIFICATIONS, report_classific
 from dataval_pipeline.reference.assets import (
     ESTABLISHMENTS,
     FINANCIAL_DECLARATIONS,
+    REFERENCE_REJECTS,
     establishments,
     financial_declarations,
+    reference_rejects,
 )
 from dataval_pipeline.resources import configured_resources
 
@@ -36,6 +38,7 @@ PRODUCTS = {
     extracted_facts: [EXTRACTED_FACTS],
     establishments: [ESTABLISHMENTS],
     financial_declarations: [FINANCIAL_DECLARATIONS],
+    reference_rejects: [REFERENCE_REJECTS],
     fraud_features: [FRAUD_FEATURES],
     evaluation: [EVALUATION],
 }

@@ -11,7 +11,12 @@ REPORT_ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 
 def report_id_for(data: bytes) -> str:
     """Partition key of a report: first 16 hex characters of its sha256 (same bytes, same key)."""
-    return hashlib.sha256(data).hexdigest()[:16]
+    return report_id_from_sha256(hashlib.sha256(data).hexdigest())
+
+
+def report_id_from_sha256(hexdigest: str) -> str:
+    """The partition key of the file whose full sha256 is ``hexdigest`` (for hashes computed while streaming)."""
+    return hexdigest[:16]
 
 
 def sha256_of_file(path) -> str:
@@ -55,6 +60,15 @@ def finess_with_check_digit(first_eight: str) -> str:
 
 def is_valid_finess(value: str) -> bool:
     return bool(FINESS_PATTERN.match(value)) and is_luhn_valid(_finess_digits(value))
+
+
+_FINESS_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9][0-9AB][0-9]{7}(?![0-9A-Za-z])")
+
+
+def finess_numbers(text: str) -> list[str]:
+    """Every FINESS number (check digit valid) written in ``text``, in order of first appearance: an
+    establishment's identifier is public, so it can label a report in the UI."""
+    return list(dict.fromkeys(m.group(0) for m in _FINESS_TOKEN.finditer(text) if is_valid_finess(m.group(0))))
 
 
 def nir_key(first_thirteen: str) -> int:

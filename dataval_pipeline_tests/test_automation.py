@@ -4,7 +4,7 @@ the assets share no in-process state (they run under the multiprocess executor).
 import dagster as dg
 import duckdb
 
-from dataval_pipeline.definitions import ALL_REPORTS, defs
+from dataval_pipeline.definitions import ALL_REPORTS, PER_REPORT, defs
 from dataval_pipeline.demo import register_inbox
 from dataval_pipeline.ingest import assets as ingest_assets
 from dataval_pipeline.partitions import range_tags
@@ -88,8 +88,11 @@ def test_the_daily_schedule_rebuilds_every_product_over_all_reports():
     assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone == "Europe/Paris"
     job = repo.get_job(schedule.job_name)
     assert set(job.asset_layer.executable_asset_keys) >= {a.key for a in ALL_REPORTS}
-    assert {a.key.path[-1] for a in ALL_REPORTS} == {"anonymisation_quality", "establishments",
+    assert {a.key.path[-1] for a in ALL_REPORTS} >= {"anonymisation_quality", "establishments", "reference_rejects",
                                                       "financial_declarations", "fraud_features", "evaluation"}
+    checks = job.asset_layer.asset_graph.asset_check_keys
+    per_report = [key for asset in PER_REPORT for key in asset.keys]
+    assert {dg.AssetCheckKey(key, "quality") for key in per_report} <= checks, "whole-product checks run daily"
     for asset in ALL_REPORTS:
         assert asset.specs_by_key[asset.key].freshness_policy is not None
 

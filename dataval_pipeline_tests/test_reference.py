@@ -15,6 +15,7 @@ from dataval_pipeline.reference.assets import (
     FINANCIAL_DECLARATIONS,
     establishments,
     financial_declarations,
+    reference_rejects,
 )
 from dataval_pipeline.reference.declarations import DECLARATIONS_FILE, parse_declarations, read_declarations
 from dataval_pipeline.reference.finess import (
@@ -168,21 +169,23 @@ def test_assets_write_products_rejects_and_views(home, generated):
     finess_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with (home.reference / DECLARATIONS_FILE).open("a", encoding="utf-8") as handle:
         handle.write("not-a-finess;2024" + ";1" * 12 + "\n")
-    assets = [establishments, financial_declarations]
+    assets = [establishments, financial_declarations, reference_rejects]
     checks = [*contract_checks(establishments, ESTABLISHMENTS),
-              *contract_checks(financial_declarations, FINANCIAL_DECLARATIONS)]
+              *contract_checks(financial_declarations, FINANCIAL_DECLARATIONS),
+              *contract_checks(reference_rejects, load_contract("reference_rejects"))]
     with dg.instance_for_test() as instance:
         result = dg.materialize([*assets, *checks], instance=instance,
                                 resources={"warehouse": WarehouseResource(home=str(home.home))})
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 4 and all(e.passed for e in evaluations), [
+    assert len(evaluations) == 6 and all(e.passed for e in evaluations), [
         (e.asset_key, e.check_name, e.metadata["result"].value) for e in evaluations if not e.passed]
     metadata = {e.asset_key.to_user_string(): e.materialization.metadata
                 for e in result.get_asset_materialization_events()}
     assert metadata["establishments"]["rejected_lines"].value == 1
     assert metadata["establishments"]["dagster/row_count"].value == generated.establishments
     assert metadata["financial_declarations"]["rejected_lines"].value == 1
+    assert metadata["reference_rejects"]["dagster/row_count"].value == 2
 
     for contract, rows in ((ESTABLISHMENTS, generated.establishments),
                            (FINANCIAL_DECLARATIONS, 2 * generated.establishments)):
