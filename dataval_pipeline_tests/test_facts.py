@@ -1,8 +1,13 @@
-"""extracted_facts: rules on real generated PDFs, the cross-check with the LLM, the asset and its contract."""
+"""extracted_facts: facts by candidates and context on short texts, the narrow LLM question against a
+real HTTP server, the development corpus through extraction and anonymisation, and the asset on a real
+instance."""
+
+from __future__ import annotations
 
 import datetime as dt
 import json
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -12,113 +17,300 @@ import pytest
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.contracts.validation import validate_schema
 from dataval_pipeline.demo import QUIET_LOGS, register_inbox
+from dataval_pipeline.evaluation.facts import misses, score_facts
 from dataval_pipeline.facts import rules
-from dataval_pipeline.facts.extract import extract_facts
+from dataval_pipeline.facts.extract import extract_facts_many
+from dataval_pipeline.facts.questions import load_prompt
+from dataval_pipeline.findings.model import Finding, Measure, ReportReading
 from dataval_pipeline.identifiers import finess_with_check_digit
 from dataval_pipeline.ingest.extract import extract_text
-from dataval_pipeline.llm.analysis import Analysis, is_grounded
+from dataval_pipeline.ingest.normalise import collapse_whitespace
+from dataval_pipeline.llm.analysis import is_grounded
+from dataval_pipeline.llm.client import LLMSettings, StructuredLLM
 from dataval_pipeline.partitions import range_tags
 from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 from dataval_pipeline_tests.conftest import fill_inbox, read_gold
 from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
-SCALARS = list(rules.SCALAR_RULES)
-FINESS = finess_with_check_digit("75000123")
+DEV_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev"
+FINESS = finess_with_check_digit("45000312")
+LEGAL_ENTITY = finess_with_check_digit("45000098")
+
+
+def _value(text: str, field: str, reading: ReportReading | None = None):
+    fact = rules.read_fields(text, reading)[field].fact
+    return fact.value if fact else None
 
 
 def _plain(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _measure_keys(measures: list[dict]) -> list[tuple[str, str]]:
-    return sorted((m["kind"], m["deadline"] or "") for m in measures)
+# -- the visit date ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("La visite sur place s'est tenue les 14 et 15 octobre 2024, en présence de la directrice.", "2024-10-14"),
+    ("Les inspecteurs sont intervenus sur site du 30 septembre au 2 octobre 2024.", "2024-09-30"),
+    ("L'inspection a été effectuée, avec le concours des services du département, le 07/11/2023.", "2023-11-07"),
+    ("Date de la visite : mercredi 5 juin 2024 (de 8 h à 18 h).", "2024-06-05"),
+    ("Date de lancement du contrôle\n05/02/2024 (demande de pièces adressée au gestionnaire)", "2024-02-05"),
+])
+def test_the_visit_date_is_read_in_any_form(text, expected):
+    assert _plain(_value(text, "inspection_date")) == expected
 
 
-def test_rules_read_every_fact_of_the_generated_reports(sample_corpus):
-    """Every layout of the generator (4 numberings, on-site table or desk list): each fact exact and quoted."""
-    reports = [g for g in read_gold(sample_corpus) if g["expected_status"] == "ok"]
-    assert len({g["numbering"] for g in reports}) >= 3 and len({g["mode"] for g in reports}) == 2
-    for gold in reports:
-        text = extract_text((sample_corpus / gold["file"]).read_bytes()).text
-        scalars, measures, _ = rules.read_facts(text)
-        expected = gold["facts"]
-        assert {name: _plain(f.value) for name, f in scalars.items()} == {name: expected[name] for name in SCALARS}, gold["file"]
-        assert _measure_keys([m.value for m in measures]) == _measure_keys(expected["measures"]), gold["file"]
-        for fact in [*scalars.values(), *measures]:
-            assert is_grounded(fact.quote, text), (gold["file"], fact.quote)
+def test_a_report_date_a_letter_and_a_birth_date_do_not_win():
+    text = ("Rapport établi le 3 février 2025.\n"
+            "La visite a été annoncée par courrier du 2 janvier 2025 adressé au directeur.\n"
+            "Mme <PERSONNE_1>, née le 4 mars 1931, a chuté le 1er décembre 2024.\n"
+            "La mission s'est rendue dans l'établissement le 14 janvier 2025 à 8 h 30.\n"
+            "L'établissement dispose d'un délai d'un mois, soit avant le 14 mars 2025, pour répondre.")
+    fact = rules.read_fields(text)["inspection_date"].fact
+    assert fact.value == dt.date(2025, 1, 14)
+    assert "14 janvier 2025" in fact.quote and is_grounded(fact.quote, text)
+    assert text[fact.start:fact.end] == "14 janvier 2025"
 
 
-def test_article_references_and_table_cells_are_not_findings():
-    text = ("Le constat contrevient à l'article R. 4311-4 du CSP et aux articles R 311-3 et R.311-4 du CASF.\n"
-            "E1 : La traçabilité des soins est incomplète, ce qui contrevient à l'article D.312-155-0.\n"
-            "N° Constat Mesure Délai\nE1\nLa traçabilité des soins est incomplète\nInjonctio\nn\nimmédiat\n")
-    assert rules.breaches(text).value == 1
-    assert rules.remarks(text) is None
-    [measure] = rules.measures(text)
-    assert measure.value["kind"] == "injonction" and measure.value["deadline"] == "immédiat"
+def test_a_previous_inspection_does_not_give_the_date():
+    text = ("La précédente inspection, réalisée le 9 mai 2019, avait donné lieu à deux prescriptions. "
+            "La présente inspection a été réalisée le 21 novembre 2024.")
+    assert _value(text, "inspection_date") == dt.date(2024, 11, 21)
 
 
-def test_an_invalid_finess_is_not_read():
+# -- capacity ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("L'établissement est autorisé pour 50 lits d'hébergement permanent et 10 places d'accueil de jour.", 60),
+    ("La résidence est autorisée pour 90 lits dont 20 en unité protégée.", 90),
+    ("Capacité autorisée\n120 places (110 places d'hébergement permanent, 10 places d'hébergement temporaire)", 120),
+    ("Il dispose de 45 places d'hébergement permanent et est habilité à l'aide sociale pour 20 places.", 45),
+    ("Il est autorisé pour 70 lits, dont une unité protégée de 12 lits, et pour 5 places d'hébergement "
+     "temporaire, soit une capacité totale de 75 places.", 75),
+    ("Le temps de médecin coordonnateur requis pour un établissement de 60 à 99 places est de 0,6 ETP. "
+     "L'EHPAD dispose d'une capacité autorisée de 64 places.", 64),
+])
+def test_capacity_is_the_total_of_authorised_places(text, expected):
+    assert _value(text, "capacity") == expected
+
+
+# -- unannounced and trigger ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("La visite a eu lieu le 3 avril 2024 sans préavis.", True),
+    ("L'inspection, conduite de manière inopinée le 3 avril 2024, a débuté à 6 h.", True),
+    ("La mission s'est présentée le 3 avril 2024 sans information préalable de la direction.", True),
+    ("La visite du 3 avril 2024 a été annoncée par lettre du 12 mars 2024.", False),
+    ("Le présent contrôle a été conduit sur pièces, à partir des documents transmis le 3 avril 2024.", False),
+    ("Ce contrôle de suivi, annoncé à la direction, a eu lieu le 3 avril 2024. Il fait suite à une inspection "
+     "inopinée des 5 et 6 juin 2023.", False),
+])
+def test_unannounced_phrasings(text, expected):
+    assert _value(text, "unannounced") is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("La mission a été diligentée à la suite de plusieurs plaintes de familles.", "complaint"),
+    ("Suite au signalement d'un incident survenu la nuit, une inspection a été décidée.", "incident"),
+    ("Le contrôle est inscrit au programme annuel de contrôle du département.", "programme"),
+    ("L'agence avait reçu en 2022 une réclamation d'un proche. La présente inspection s'inscrit dans le cadre du "
+     "plan régional d'inspection des établissements.", "programme"),
+    ("L'inspection n'a pas été motivée par une réclamation : elle est inscrite au programme régional "
+     "d'inspection 2024.", "programme"),
+])
+def test_the_trigger_is_the_reason_of_this_mission(text, expected):
+    assert _value(text, "trigger") == expected
+
+
+# -- FINESS and name ------------------------------------------------------------------------------------------
+def test_the_establishment_finess_not_the_legal_entity():
+    text = (f"Organisme gestionnaire : Association Les Tilleuls (FINESS juridique {LEGAL_ENTITY}), SIRET 391 845 203 00275.\n"
+            f"Établissement : EHPAD Les Tilleuls du Val – FINESS ET {FINESS}.")
+    assert _value(text, "finess") == FINESS
+    assert _value(text, "establishment_name") == "EHPAD Les Tilleuls du Val"
+    spaced = f"N° FINESS (ET)\n{FINESS[:3]} {FINESS[3:6]} {FINESS[6:]}\n"
+    assert _value(spaced, "finess") == FINESS
     wrong_check_digit = FINESS[:-1] + str((int(FINESS[-1]) + 1) % 10)
-    assert rules.finess(f"N° FINESS : {wrong_check_digit}.") is None
-    assert rules.finess(f"N° FINESS : {wrong_check_digit}. FINESS juridique : {FINESS}.").value == FINESS
+    assert _value(f"N° FINESS : {wrong_check_digit}.", "finess") is None
 
 
+# -- staffing --------------------------------------------------------------------------------------------------
+def test_staffing_figures_observed_not_budgeted_nor_minimum():
+    text = ("Le budget prévoit 30,5 ETP de soignants. Les plannings font apparaître 27,2 ETP de soignants "
+            "effectivement présents. Le médecin coordonnateur intervient à 0,4 ETP, pour un minimum "
+            "réglementaire de 0,6 ETP. La nuit, deux agents assurent la surveillance des 70 résidents. "
+            "Le jour de la visite, 68 résidents étaient présents.")
+    facts = rules.read_fields(text)
+    assert facts["care_fte"].fact.value == 27.2
+    assert facts["medec_fte"].fact.value == 0.4
+    assert facts["night_staff"].fact.value == 2
+    assert facts["residents_present"].fact.value == 68
+
+
+def test_a_fact_the_text_does_not_state_is_null():
+    facts = rules.read_fields("Le rapport porte sur la qualité des repas servis aux résidents.")
+    assert all(reading.fact is None for reading in facts.values())
+
+
+# -- the row ---------------------------------------------------------------------------------------------------
 REPORT = (
     f"Établissement : EHPAD Les Lilas, 3 rue des Écoles, 75001 Paris. N° FINESS : {FINESS}.\n"
     "Inspection sur site réalisée le 3 mars 2025, après information préalable de la direction.\n"
     "La mission a été diligentée dans le cadre du programme régional d'inspection et de contrôle.\n"
-    "L'établissement accueille des résidents sur 80 places autorisées.\n"
+    "L'établissement dispose d'une capacité autorisée de 80 places.\n"
     "Le jour de la visite, 75 résidents étaient présents.\n"
+    "Écart 1 : le projet d'établissement n'est pas à jour.\n"
+    "Prescription 1 : actualiser le projet d'établissement. Délai : 6 mois.\n"
 )
 
 
-def _analysis(**facts) -> Analysis:
-    trigger_quote = facts.pop("trigger_quote", None)
-    trigger = facts.pop("trigger", "programme")
-    return Analysis(themes=["staffing"], primary_theme="staffing", severity="low", trigger=trigger,
-                    unannounced=False, evidence=[], dropped_quotes=0, calls=1, trigger_quote=trigger_quote,
-                    facts={"inspection_date": None, "capacity": None, "residents_present": None, "care_fte": None,
-                           "medec_fte": None, "night_staff": None, **facts})
+def _reading(text: str, follow_up: bool = False) -> ReportReading:
+    start = text.index("le projet")
+    finding = Finding("E1", "breach", 1, "Écart 1", "le projet d'établissement n'est pas à jour.", ("L.311-8 CASF",),
+                      None, start, start + 43)
+    m_start = text.index("Prescription 1")
+    measure = Measure("P1", "prescription", 1, "Prescription 1", "actualiser le projet d'établissement.", "6 mois", 180,
+                      ("E1",), m_start, text.index("Délai"))
+    return ReportReading([finding], [measure], follow_up=follow_up)
 
 
-def test_the_llm_fills_what_rules_miss_only_when_the_text_supports_it():
-    row = extract_facts("0123456789abcdef", REPORT, _analysis(capacity=80, care_fte=12.5)).row
-    assert row["capacity"] == 80  # "sur 80 places autorisées": no rule reads it, the LLM did, and it is there
-    assert {"field": "capacity", "source": "llm", "quote": "L'établissement accueille des résidents sur 80 places autorisées."} in row["evidence"]
-    assert row["care_fte"] is None  # 12.5 FTE appears nowhere: invented, dropped and counted
-    assert row["dropped_llm_facts"] == 1
-    assert row["finess"] == FINESS and row["inspection_date"] == dt.date(2025, 3, 3) and row["unannounced"] is False
+def test_the_row_counts_findings_and_measures_and_quotes_every_value():
+    row = extract_facts_many({"0123456789abcdef": (REPORT, _reading(REPORT, follow_up=True))}, None)["0123456789abcdef"].row
+    assert (row["finess"], row["inspection_date"], row["unannounced"], row["trigger"], row["capacity"],
+            row["residents_present"]) == (FINESS, dt.date(2025, 3, 3), False, "programme", 80, 75)
+    assert (row["breaches"], row["remarks"], row["prescriptions"], row["injunctions"]) == (1, 0, 1, 0)
+    assert row["follow_up"] is True and row["llm_questions"] == 0 and row["llm_answered"] is False
+    assert row["measures"][0]["kind"] == "prescription" and row["measures"][0]["deadline"] == "6 mois"
+    for item in row["evidence"] + row["measures"]:
+        assert is_grounded(item["quote"], REPORT), item
+    for item in row["evidence"]:
+        assert collapse_whitespace(REPORT[item["start"]:item["end"]]) in item["quote"]
+    contract = load_contract("extracted_facts")
+    written = {**row, **{k: json.dumps(row[k]) for k in ("measures", "amounts_eur", "evidence", "disagreements")},
+               "extracted_at": dt.datetime.now(dt.timezone.utc)}
+    assert validate_schema(contract, pa.Table.from_pylist([written], schema=contract.arrow_schema())).passed
 
 
-def test_rule_and_llm_disagreements_keep_the_rule_and_are_recorded():
-    analysis = _analysis(residents_present=70, inspection_date="2025-03-03", trigger="complaint",
-                         trigger_quote="Une réclamation inventée.")
-    facts = extract_facts("0123456789abcdef", REPORT, analysis)
-    assert facts.row["residents_present"] == 75 and facts.row["trigger"] == "programme"
-    assert facts.disagreements == [{"field": "trigger", "rule": "programme", "llm": "complaint"},
-                                   {"field": "residents_present", "rule": 75, "llm": 70}]
-    assert facts.dropped_llm_facts == 2  # 70 residents and the trigger quote are not in the text
-
-
-def test_without_an_llm_answer_the_rules_still_give_a_row():
-    row = extract_facts("0123456789abcdef", REPORT, None).row
-    assert row["finess"] == FINESS and row["llm_answered"] is False and row["disagreements"] == []
+def test_a_report_without_findings_has_zero_counts():
+    row = extract_facts_many({"r": (REPORT, ReportReading())}, None)["r"].row
+    assert (row["breaches"], row["remarks"], row["injunctions"], row["prescriptions"], row["recommendations"]) == (0,) * 5
+    assert row["measures"] == []
 
 
 def test_a_malformed_finess_fails_the_blocking_contract_check():
     contract = load_contract("extracted_facts")
     row = {name: None for name in contract.column_names}
     row.update(report_id="0123456789abcdef", finess="75000123", measures="[]", amounts_eur="[]", evidence="[]",
-               disagreements="[]", dropped_llm_facts=0, llm_answered=False, extracted_at=dt.datetime.now(dt.timezone.utc))
+               disagreements="[]", dropped_llm_facts=0, llm_questions=0, llm_answered=False, follow_up=False,
+               extracted_at=dt.datetime.now(dt.timezone.utc))
     outcome = validate_schema(contract, pa.Table.from_pylist([row], schema=contract.arrow_schema()))
     assert not outcome.passed
     assert "finess" in outcome.markdown()
 
 
+def test_scoring_is_exact_per_field():
+    gold = {"r": {"capacity": 80, "care_fte": 12.5, "inspection_date": "2025-03-03", "trigger": None}}
+    rows = {"r": {"capacity": 80, "care_fte": 12.499, "inspection_date": dt.date(2025, 3, 3), "trigger": "programme"}}
+    metrics = {m.metric: (m.matched, m.total) for m in score_facts(rows, gold, ("capacity", "care_fte", "inspection_date", "trigger"))}
+    assert metrics["exact_capacity"] == metrics["exact_care_fte"] == metrics["exact_inspection_date"] == (1, 1)
+    assert metrics["exact_trigger"] == (0, 1)  # a value where gold is null is a miss
+    assert metrics["exact_all_fields"] == (3, 4)
+
+
+# -- the narrow LLM question -----------------------------------------------------------------------------------
+class FactQuestionServer(ScriptedLLMServer):
+    """The scripted server, answering fact questions as scripted: ``answer:<id>``."""
+
+    def respond(self, handler, behaviour, body):
+        if behaviour.startswith("answer:"):
+            return self._send(handler, 200, self._completion({"answer": behaviour.split(":", 1)[1]}))
+        return super().respond(handler, behaviour, body)
+
+
+# Two statements of the capacity, equally plausible for the rules: an ambiguous fact, one question.
+AMBIGUOUS = (
+    "L'EHPAD Les Aulnes dispose de 60 places d'hébergement permanent.\n"
+    "Le jour de la visite, 58 résidents étaient présents.\n"
+    "Selon l'arrêté le plus récent, l'EHPAD Les Aulnes dispose de 62 places d'hébergement permanent.\n"
+)
+
+
+def _client(server: ScriptedLLMServer) -> StructuredLLM:
+    return StructuredLLM(LLMSettings(base_url=server.base_url, model="scripted", concurrency=1, backoff_s=0.01))
+
+
+def test_an_ambiguous_fact_is_one_narrow_question_and_the_pipeline_writes_the_quote():
+    assert rules.read_fields(AMBIGUOUS)["capacity"].ambiguous
+    with FactQuestionServer(["answer:2"]) as server:
+        llm = _client(server)
+        facts = extract_facts_many({"r": (AMBIGUOUS, ReportReading())}, llm)["r"]
+    row = facts.row
+    assert row["capacity"] == 62 and row["llm_questions"] == 1 and row["llm_answered"] is True
+    [evidence] = [e for e in row["evidence"] if e["field"] == "capacity"]
+    assert evidence["source"] == "llm" and "62 places" in evidence["quote"] and is_grounded(evidence["quote"], AMBIGUOUS)
+    assert row["disagreements"] == [{"field": "capacity", "rule": 60, "llm": 62}]
+    [request] = server.requests
+    system, user = request["messages"]
+    assert system["content"] == load_prompt().system  # the fixed part first, the same for every question
+    assert "1. " in user["content"] and "2. " in user["content"] and "⟦62 places⟧" in user["content"]
+    assert len(user["content"]) < 1200  # a few sentences, not the report
+    enum = request["response_format"]["json_schema"]["schema"]["properties"]["answer"]["enum"]
+    assert enum == ["1", "2", "none"]
+
+
+def test_an_id_out_of_range_is_repaired_or_dropped():
+    with FactQuestionServer(["answer:7", "answer:1"]) as server:
+        row = extract_facts_many({"r": (AMBIGUOUS, ReportReading())}, _client(server))["r"].row
+        assert len(server.requests) == 2  # the invalid id was sent back once for repair
+    assert row["capacity"] == 60 and row["dropped_llm_facts"] == 0 and row["llm_answered"] is True
+    assert [e["source"] for e in row["evidence"] if e["field"] == "capacity"] == ["both"]
+    with FactQuestionServer(["answer:7", "answer:9"]) as server:
+        row = extract_facts_many({"r": (AMBIGUOUS, ReportReading())}, _client(server))["r"].row
+    assert row["capacity"] == 60 and row["dropped_llm_facts"] == 1 and row["llm_answered"] is False
+    assert row["disagreements"] == []
+
+
+def test_all_questions_of_all_reports_go_in_one_batch_and_none_keeps_the_rule():
+    other = AMBIGUOUS.replace("Les Aulnes", "Les Saules")
+    with FactQuestionServer(["answer:none", "answer:none"]) as server:
+        llm = _client(server)
+        rows = extract_facts_many({"a": (AMBIGUOUS, ReportReading()), "b": (other, ReportReading())}, llm)
+        assert len(server.requests) == 2 and llm.stats.calls == 2
+    assert all(rows[r].row["capacity"] == 60 and rows[r].row["llm_answered"] for r in ("a", "b"))
+    rows = extract_facts_many({"c": (REPORT, ReportReading())}, StructuredLLM(LLMSettings(base_url="http://127.0.0.1:9/v1", model="x")))
+    assert rows["c"].row["llm_questions"] == 0  # nothing to ask: no call at all
+
+
+# -- the development corpus --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dev_texts():
+    """The 12 documents by other authors, through extraction and anonymisation, with their gold facts."""
+    assert (DEV_CORPUS / "gold.jsonl").exists(), f"development corpus missing: {DEV_CORPUS}"
+    from dataval_pipeline.anonymise.engine import get_anonymiser
+
+    anonymiser = get_anonymiser()
+    texts, gold = {}, {}
+    for record in read_gold(DEV_CORPUS):
+        text = extract_text((DEV_CORPUS / record["file"]).read_bytes()).text
+        texts[record["report_id"]] = anonymiser.anonymise(text).text
+        gold[record["report_id"]] = record["facts"]
+    assert len(texts) == 12
+    return texts, gold
+
+
+def test_the_development_corpus_facts_without_the_llm(dev_texts):
+    texts, gold = dev_texts
+    rows = {r: f.row for r, f in extract_facts_many({r: (t, ReportReading()) for r, t in texts.items()}, None).items()}
+    metrics = {m.metric: m for m in score_facts(rows, gold, rules.READ_FACTS)}
+    wrong = misses(rows, gold, rules.READ_FACTS)
+    for name in rules.READ_FACTS:
+        assert metrics[f"exact_{name}"].matched >= 11, (name, wrong)
+    assert metrics["exact_all_fields"].value >= 0.98, wrong
+    for report_id, row in rows.items():
+        for item in row["evidence"]:
+            assert is_grounded(item["quote"], texts[report_id]), item
+
+
+# -- the asset on a real instance -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def facts_run(tmp_path_factory, sample_corpus):
-    """Three reports through the real assets; the scripted LLM contradicts the text on the first call."""
+    """Three generated reports through the real assets and the extracted_facts contract checks."""
     from dataval_pipeline.anonymise.assets import anonymised_corpus
     from dataval_pipeline.definitions import defs
     from dataval_pipeline.evaluation.assets import evaluation
@@ -132,7 +324,7 @@ def facts_run(tmp_path_factory, sample_corpus):
     fill_inbox(home, sample_corpus, names=names)
     home.reference.mkdir(parents=True)
     shutil.copyfile(sample_corpus / "gold.jsonl", home.gold)
-    with dg.instance_for_test() as instance, ScriptedLLMServer(["wrong_facts"]) as server:
+    with dg.instance_for_test() as instance, ScriptedLLMServer() as server:
         keys = register_inbox(home, instance)
         resources = {"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
                      "llm": LLMResource(base_url=server.base_url, model="scripted")}
@@ -140,54 +332,34 @@ def facts_run(tmp_path_factory, sample_corpus):
         result = dg.materialize([raw_reports, anonymised_corpus, report_classifications, extracted_facts, *checks],
                                 instance=instance, resources=resources, tags=range_tags(keys), run_config=QUIET_LOGS)
         scored = dg.materialize([evaluation], instance=instance, resources=resources, run_config=QUIET_LOGS)
-        yield home, result, server, names, scored
+        yield home, result, names, scored
 
 
-def test_facts_asset_writes_grounded_rows_and_reuses_the_llm_answers(facts_run, sample_corpus):
-    home, result, server, names, _ = facts_run
+def test_facts_asset_writes_grounded_rows(facts_run, sample_corpus):
+    home, result, names, _ = facts_run
     assert result.success
-    metadata = result.asset_materializations_for_node("extracted_facts")[0].metadata
-    classified = result.asset_materializations_for_node("report_classifications")[0].metadata
-    # One call per piece of report serves both LLM products: the facts come from the cache.
-    assert classified["llm_calls"].value == len(server.requests) >= 3
-    assert metadata["llm_calls"].value == 0 and metadata["cache_hits"].value == len(server.requests)
     gold = {g["facts"]["finess"] + g["facts"]["inspection_date"]: g["facts"] for g in read_gold(sample_corpus)
             if g["file"] in names}
     with duckdb.connect(str(home.catalog), read_only=True) as con:
         rows = con.execute("SELECT f.*, a.text FROM extracted_facts f JOIN anonymised_corpus a USING (report_id)").fetchall()
         columns = [d[0] for d in con.description]
     assert len(rows) == 3
-    disagreements = 0
     for values in rows:
         row = dict(zip(columns, values, strict=True))
         expected = gold[row["finess"] + row["inspection_date"].isoformat()]
-        assert {name: _plain(row[name]) for name in SCALARS} == {name: expected[name] for name in SCALARS}
-        assert _measure_keys(json.loads(row["measures"])) == _measure_keys(expected["measures"])
-        for item in json.loads(row["evidence"]) + json.loads(row["measures"]):
+        assert {n: _plain(row[n]) for n in rules.READ_FACTS} == {n: expected[n] for n in rules.READ_FACTS}
+        for item in json.loads(row["evidence"]):
             assert is_grounded(item["quote"], row["text"])
-        disagreements += len(json.loads(row["disagreements"]))
-    assert disagreements >= 2  # the contradicting answer: capacity 999 and the 1999 date at least
-    assert metadata["rule_llm_disagreements"].value == disagreements
     assert all(e.passed for e in result.get_asset_check_evaluations())
 
 
-def test_evaluation_scores_both_products_against_the_gold_labels(facts_run):
-    home, _, _, _, scored = facts_run
+def test_evaluation_scores_the_facts_against_the_gold_labels(facts_run):
+    home, _, _, scored = facts_run
+    assert scored.success
     with duckdb.connect(str(home.catalog), read_only=True) as con:
-        metrics = {(p, m): (v, matched, total) for p, m, v, matched, total in
-                   con.execute("SELECT product, metric, value, matched, total FROM evaluation").fetchall()}
-    assert metrics[("extracted_facts", "exact_match_all_facts")][0] == 1.0  # rules read every gold fact
-    assert metrics[("extracted_facts", "grounded_quote_rate")][0] == 1.0
-    assert metrics[("report_classifications", "schema_valid_rate")] == (1.0, 3, 3)
-    # The scripted server always answers staffing + governance: the F1 is whatever that is worth, computed.
-    precision, recall = metrics[("report_classifications", "theme_precision")], metrics[("report_classifications", "theme_recall")]
-    f1 = metrics[("report_classifications", "theme_micro_f1")][0]
-    assert precision[2] == 6 and f1 == pytest.approx(2 * precision[1] / (precision[2] + recall[2]))
-    assert "theme_micro_f1" in scored.asset_materializations_for_node("evaluation")[0].metadata["report_classifications"].value
-
-
-def test_a_badly_written_llm_fact_is_dropped_not_fatal():
-    text = REPORT.replace("réalisée le 3 mars 2025", "réalisée au printemps")  # no rule reads a date now
-    facts = extract_facts("0123456789abcdef", text, _analysis(inspection_date="03/03/2025", capacity=-5))
-    assert facts.row["inspection_date"] is None and facts.row["capacity"] is None
-    assert facts.dropped_llm_facts == 2
+        metrics = {m: v for p, m, v in con.execute("SELECT product, metric, value FROM evaluation").fetchall()
+                   if p == "extracted_facts"}
+    for name in ("finess", "inspection_date", "trigger", "capacity", "unannounced"):
+        [value] = [v for m, v in metrics.items() if m.endswith(f"_{name}")]
+        assert value == 1.0, name
+    assert metrics["grounded_quote_rate"] == 1.0

@@ -1,138 +1,142 @@
-"""One ``extracted_facts`` row per report: rules first, the LLM's reading where rules found nothing.
+"""One ``extracted_facts`` row per report: counts from the findings and measures, the other facts by
+candidates and context (``facts.rules``), the LLM on narrow questions for what the rules cannot decide
+(``facts.questions``).
 
-Where both read a fact and disagree, the rule's value is kept and the disagreement is recorded, so a
-reviewer sees where the model (or a rule) is wrong. An LLM value is kept only if it is grounded: its
-figure or date appears in the text next to the words that name it, or its quote is in the text.
+Every value keeps the quote and offsets it was read from. Where the rules had a value and the model
+picked another candidate, both are recorded in ``disagreements``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
+from dataval_pipeline.facts import questions as q
 from dataval_pipeline.facts import rules
-from dataval_pipeline.facts.rules import MONTHS, QUOTE_MAX, Fact
+from dataval_pipeline.facts.rules import COUNT_FACTS, READ_FACTS, Fact, FieldReading, load_config
+from dataval_pipeline.findings.model import ReportReading
 from dataval_pipeline.ingest.normalise import collapse_whitespace
-from dataval_pipeline.llm.analysis import Analysis, is_grounded
+from dataval_pipeline.llm.client import StructuredLLM
 
-# Words that must stand in the same sentence as an LLM figure for it to count as read, not invented.
-FIELD_WORDS = {
-    "capacity": ("places", "lits", "capacité"),
-    "residents_present": ("résident",),
-    "care_fte": ("ETP", "équivalent"),
-    "medec_fte": ("médecin coordonnat", "MEDEC"),
-    "night_staff": ("nuit",),
-    "inspection_date": ("visite", "inspection", "contrôle", "mission"),
-}
+FINDING_COUNTS = {"breaches": "breach", "remarks": "remark"}
 MEASURE_COUNTS = {"injunctions": "injonction", "prescriptions": "prescription", "recommendations": "recommandation"}
-FLOAT_TOLERANCE = 0.01
-_MONTH_NAMES = {number: name for name, number in reversed(MONTHS.items())}  # accented spellings win
+_TYPES = {"capacity": int, "residents_present": int, "night_staff": int, "care_fte": float, "medec_fte": float,
+          "unannounced": bool}
 
 
 @dataclass
 class FactsRow:
-    """The row and what the cross-check found."""
+    """The row, the rules' readings behind it and what the LLM was asked."""
 
     row: dict
+    readings: dict[str, FieldReading] = field(default_factory=dict)
+    questions: list[q.QuestionAnswer] = field(default_factory=list)
     disagreements: list[dict] = field(default_factory=list)
     dropped_llm_facts: int = 0
 
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.;:])\s+|\n{2,}", collapse_whitespace(text)) if s]
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _renderings(name: str, value: object) -> list[str]:
-    """How a value the LLM gives (ISO date, number) is written in a French report."""
-    if name == "inspection_date":
-        day = dt.date.fromisoformat(str(value))
-        day_word = "1er" if day.day == 1 else str(day.day)
-        return [f"{day_word} {_MONTH_NAMES[day.month]} {day.year}", f"{day.day} {_MONTH_NAMES[day.month]} {day.year}",
-                day.strftime("%d/%m/%Y")]
-    number = float(value)  # type: ignore[arg-type]
-    french = f"{number:.2f}".rstrip("0").rstrip(".").replace(".", ",")
-    return [french] + ([str(int(number))] if number.is_integer() else [])
+def _typed(name: str, value: object) -> object:
+    kind = _TYPES.get(name)
+    return kind(value) if kind is not None and value is not None else value
 
 
-def ground_llm_fact(name: str, value: object, text: str) -> str | None:
-    """The sentence that states ``value`` for ``name``, or None when the text does not support it."""
-    try:
-        renderings = _renderings(name, value)
-    except (ValueError, TypeError, KeyError):
-        return None
-    words = FIELD_WORDS[name]
-    for sentence in _sentences(text):
-        lowered = sentence.lower()
-        if not any(w.lower() in lowered for w in words):
-            continue
-        for rendering in renderings:
-            match = re.search(r"(?<!\d)(?<!\d,)" + re.escape(rendering) + r"(?!\d|,\d)", sentence)
-            if match:
-                start = max(0, min(match.start() - QUOTE_MAX // 2, len(sentence) - QUOTE_MAX))
-                return sentence[start:start + QUOTE_MAX]
-    return None
+def _measure(text: str, measure) -> dict:
+    quote = collapse_whitespace(text[measure.start:measure.end])[: load_config().quote_max]
+    return {"measure_id": measure.measure_id, "kind": measure.kind, "number": measure.number, "text": measure.text,
+            "deadline": measure.deadline_text, "deadline_days": measure.deadline_days,
+            "finding_ids": list(measure.finding_ids), "quote": quote}
 
 
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        return abs(float(a) - float(b)) <= FLOAT_TOLERANCE  # type: ignore[arg-type]
-    if isinstance(a, dt.date):
-        return a.isoformat() == str(b)
-    return a == b
+def _decide(reading: FieldReading, answer: q.QuestionAnswer | None) -> tuple[Fact | None, dict | None, bool]:
+    """The fact kept, a disagreement (rule vs LLM) if any, and whether an LLM answer was dropped."""
+    rule = reading.fact
+    if answer is None:
+        return rule, None, False
+    if not answer.answered:
+        return rule, None, True
+    choice = answer.choice
+    if choice is None:  # "none": nothing among the candidates answers; an ambiguous rule value stays
+        return rule, None, False
+    if rule is not None and rules._key(choice.value) == rules._key(rule.value):
+        return Fact(rule.value, rule.quote, rule.start, rule.end, "both"), None, False
+    llm_fact = Fact(choice.value, choice.quote, choice.start, choice.end, "llm")
+    if rule is None:
+        return llm_fact, None, False
+    disagreement = {"field": reading.field, "rule": _plain(rule.value), "llm": _plain(choice.value)}
+    keep_llm = bool(load_config().questions.get("llm_decides_ambiguous", True))
+    return (llm_fact if keep_llm else rule), disagreement, False
 
 
-def _llm_facts(analysis: Analysis, text: str) -> tuple[dict[str, Fact], dict[str, object], int]:
-    """Grounded LLM facts, every stated LLM value (for the cross-check) and the count of ungrounded ones."""
-    stated: dict[str, object] = {name: value for name, value in analysis.facts.items() if value is not None}
-    stated["trigger"] = analysis.trigger
-    stated["unannounced"] = analysis.unannounced
-    grounded: dict[str, Fact] = {}
-    dropped = 0
-    for name, value in analysis.facts.items():
-        if value is None:
-            continue
-        quote = ground_llm_fact(name, value, text)
-        if quote:
-            grounded[name] = Fact(dt.date.fromisoformat(value) if name == "inspection_date" else value, quote)
-        else:
-            dropped += 1
-    if analysis.trigger_quote and is_grounded(analysis.trigger_quote, text):
-        grounded["trigger"] = Fact(analysis.trigger, collapse_whitespace(analysis.trigger_quote)[:QUOTE_MAX])
-    elif analysis.trigger_quote:
-        dropped += 1
-    # "Unannounced" comes with no quote of its own: it only cross-checks the rule.
-    return grounded, stated, dropped
-
-
-def extract_facts(report_id: str, text: str, analysis: Analysis | None) -> FactsRow:
-    """The facts of one anonymised report; ``analysis`` is None when the LLM gave no valid answer."""
-    scalars, measures, amounts = rules.read_facts(text)
-    grounded, stated, dropped = _llm_facts(analysis, text) if analysis else ({}, {}, 0)
+def _row(report_id: str, text: str, reading: ReportReading, fields: dict[str, FieldReading],
+         answers: dict[str, q.QuestionAnswer], llm: StructuredLLM | None) -> FactsRow:
     row: dict = {"report_id": report_id}
-    evidence: list[dict] = []
-    disagreements: list[dict] = []
-    for name in rules.SCALAR_RULES:
-        rule_fact, llm_fact = scalars.get(name), grounded.get(name)
-        chosen, source = (rule_fact, "rule") if rule_fact else (llm_fact, "llm") if llm_fact else (None, None)
-        row[name] = chosen.value if chosen else None
-        if chosen:
-            evidence.append({"field": name, "source": source, "quote": chosen.quote})
-        if rule_fact and name in stated and not _same(rule_fact.value, stated[name]):
-            disagreements.append({"field": name, "rule": _plain(rule_fact.value), "llm": _plain(stated[name])})
+    evidence, disagreements, dropped = [], [], 0
+    for name in READ_FACTS:
+        fact, disagreement, was_dropped = _decide(fields[name], answers.get(name))
+        dropped += was_dropped
+        if disagreement:
+            disagreements.append(disagreement)
+        row[name] = _typed(name, fact.value) if fact else None
+        if fact:
+            evidence.append({"field": name, "source": fact.source, "quote": fact.quote,
+                             "start": fact.start, "end": fact.end})
+    for column, kind in FINDING_COUNTS.items():
+        row[column] = sum(1 for f in reading.findings if f.kind == kind)
     for column, kind in MEASURE_COUNTS.items():
-        of_kind = [m for m in measures if m.value["kind"] == kind]
-        row[column] = len(of_kind) if measures else None
-        if of_kind:
-            evidence.append({"field": column, "source": "rule", "quote": of_kind[0].quote})
-    row["measures"] = [{**m.value, "quote": m.quote} for m in measures]
-    row["amounts_eur"] = [{"amount": a.value, "quote": a.quote} for a in amounts]
+        row[column] = sum(1 for m in reading.measures if m.kind == kind)
+    row["measures"] = [_measure(text, m) for m in reading.measures]
+    row["follow_up"] = reading.follow_up
+    row["amounts_eur"] = [{"amount": a.value, "quote": a.quote} for a in rules.amounts_eur(text)]
     row["evidence"] = evidence
     row["disagreements"] = disagreements
     row["dropped_llm_facts"] = dropped
-    row["llm_answered"] = analysis is not None
-    return FactsRow(row=row, disagreements=disagreements, dropped_llm_facts=dropped)
+    row["llm_questions"] = len(answers)
+    # Every question asked got a valid answer (true when none was needed); false without an LLM.
+    row["llm_answered"] = llm is not None and all(a.answered for a in answers.values())
+    row["model"] = llm.settings.model if llm is not None and answers else None
+    row["prompt_version"] = q.load_prompt().key if answers else None
+    return FactsRow(row, fields, list(answers.values()), disagreements, dropped)
 
 
-def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, dt.date) else value
+def extract_facts_many(reports: dict[str, tuple[str, ReportReading]], llm: StructuredLLM | None,
+                       visit_dates: dict[str, dt.date | None] | None = None) -> dict[str, FactsRow]:
+    """The facts of every report: rules first, then every question of every report in one LLM batch.
+
+    ``reports`` maps a report id to its anonymised text and its reading (findings and measures);
+    ``visit_dates``, when the caller already decided them, are taken as the visit dates.
+    ``llm=None`` gives the rules' rows.
+    """
+    visit_dates = visit_dates or {}
+    readings = {report_id: rules.read_fields(text, reading, visit_dates.get(report_id))
+                for report_id, (text, reading) in reports.items()}
+    asked: list[q.Question] = []
+    if llm is not None:
+        for report_id, fields in readings.items():
+            doc = None
+            for name, reading in fields.items():
+                if reading.needs_question:
+                    doc = doc or rules.Document(reports[report_id][0], reports[report_id][1])
+                    asked.append(q.build_question(report_id, doc, name, reading.candidates))
+    by_report: dict[str, dict[str, q.QuestionAnswer]] = {report_id: {} for report_id in reports}
+    for answer in q.ask_all(llm, asked) if llm is not None else []:
+        by_report[answer.question.report_id][answer.question.field] = answer
+    return {report_id: _row(report_id, text, reading, readings[report_id], by_report[report_id], llm)
+            for report_id, (text, reading) in reports.items()}
+
+
+def extract_facts(report_id: str, text: str, analysis: object = None) -> FactsRow:
+    """The rules' row of one report, its findings read by ``findings.read.read_report``.
+
+    Kept for callers of the former one-report API; ``analysis`` (a report-level LLM answer) is not used:
+    the LLM is asked narrow questions through ``extract_facts_many``.
+    """
+    from dataval_pipeline.findings.read import read_report
+
+    return extract_facts_many({report_id: (text, read_report(text))}, None)[report_id]
+
+
+__all__ = ["COUNT_FACTS", "READ_FACTS", "FactsRow", "extract_facts", "extract_facts_many"]

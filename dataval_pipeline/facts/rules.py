@@ -107,6 +107,7 @@ class FactsConfig:
     number_words: dict[str, int]
     quote_max: int
     intro_share: float
+    intro_min_chars: int
     fields: dict[str, FieldConfig]
     questions: dict
 
@@ -121,7 +122,8 @@ def load_config(path: str | None = None) -> FactsConfig:
         fields[name] = FieldConfig(name, float(spec["threshold"]), float(spec["margin"]),
                                    float(spec.get("repeat_bonus", 0)), cues, spec)
     return FactsConfig({fold(k): v for k, v in raw["months"].items()}, {fold(k): v for k, v in raw["number_words"].items()},
-                       int(raw.get("quote_max", 240)), float(raw.get("intro_share", 0.3)), fields, raw.get("questions", {}))
+                       int(raw.get("quote_max", 240)), float(raw.get("intro_share", 0.3)),
+                       int(raw.get("intro_min_chars", 0)), fields, raw.get("questions", {}))
 
 
 # -- the document --------------------------------------------------------------------------------------------
@@ -143,7 +145,8 @@ class Document:
                 cuts.update((m.start(), m.end()))
         self.cuts = sorted(cuts)
         starts = [f.start for f in (reading.findings if reading else [])]
-        self.intro_end = min(starts) if starts else int(len(text) * load_config().intro_share)
+        cfg = load_config()
+        self.intro_end = min(starts) if starts else max(int(len(text) * cfg.intro_share), cfg.intro_min_chars)
 
     def sentence(self, start: int, end: int) -> tuple[int, int]:
         i = bisect_right(self.cuts, start) - 1
