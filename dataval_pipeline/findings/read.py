@@ -52,6 +52,7 @@ class _Patterns:
             r"(?:\s+(?P<grade1>" + self.grade + r"))?"
             r"(?:\s*" + _NUM + r"(?P<num>\d{1,3})(?![\d,.]\d|[\d-]))?"
             r"(?:\s+(?P<grade2>" + self.grade + r"))?"
+            r"(?:\s*\((?P<grade3>" + self.grade + r")\))?"
             r"\s*(?P<sep>[:–—-]\s*|\.\s+|$)")
         self.finding_abbr = re.compile(
             r"^(?P<bullet>[-–—•▪*]\s*)?(?P<abbr>[" + "".join(
@@ -84,6 +85,12 @@ class _Patterns:
         self.date = re.compile(r"(?<!\d)(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?!\d)|(?<![\wÀ-ÿ])(\d{1,2})(?:er)?\s+("
                                + "|".join(_month_patterns()) + r")\s+(\d{4})", re.IGNORECASE)
         self.no_deadline = re.compile(r"^" + alternation(v.no_deadline) + r"$", re.IGNORECASE)
+        date_or_duration = (r"(?:(?:\d{1,4}|" + numbers + r")\s+(?:" + units + r")|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)?\s+(?:"
+                            + "|".join(_month_patterns()) + r")\s+\d{4})")
+        self.deadline_phrase = re.compile(
+            r"(?P<deadline>(?:dans|sous)\s+(?:un\s+)?d[ée]lai\s+(?:maximum\s+|maximal\s+)?(?:de\s+|d['’])?"
+            + date_or_duration + r"|(?:avant|d['’]ici|au plus tard)\s+(?:le|au|fin)\s+" + date_or_duration
+            + r"|sous\s+" + date_or_duration + r")", re.IGNORECASE)
 
     def finding_match(self, text: str, cell: bool = False) -> tuple[re.Match, str, int | None, str | None] | None:
         """(match, kind, number, grade) for a finding label at the start of ``text``.
@@ -98,7 +105,7 @@ class _Patterns:
             if kind is None:
                 return None
             number = int(m.group("num")) if m.group("num") else None
-            grade_word = m.group("grade1") or m.group("grade2")
+            grade_word = m.group("grade1") or m.group("grade2") or m.group("grade3")
             sep = m.group("sep")
             if number is None and not sep.strip() and (m.end() < len(text) or not cell):
                 return None
@@ -357,6 +364,8 @@ def _paragraph_end(body: list[Line], i: int, p: _Patterns, *, measure: bool = Fa
             continue
         if _is_boundary(nxt, p):
             return j
+        if line.text[-1] in ".;" and body[i].bullet and (nxt.text[0].isupper() or nxt.text[0] in "«<"):
+            return j  # a list item ends with its sentence
         if line.text[-1] in _TERMINAL:
             width = _local_width(body, j)
             if len(line.text) < 0.8 * width or _REF_END.search(line.text):
@@ -371,7 +380,8 @@ def _deadline_and_text(text: str, p: _Patterns) -> tuple[str, str | None]:
     """Measure wording without its deadline clause, and the deadline as written."""
     m = p.deadline_keyword.search(text)
     if not m:
-        return text, None
+        phrase = p.deadline_phrase.search(text)  # "... dans un délai de trois mois", "... d'ici le 30/06/2025"
+        return text, (_clean(phrase.group("deadline")) if phrase else None)
     before = text[: m.start()]
     rest = text[m.end():]
     opened = m.group(0).lstrip().startswith(("(", "["))

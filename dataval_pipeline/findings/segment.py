@@ -85,16 +85,40 @@ def is_placeholder_only(text: str) -> bool:
     return bool(text) and not PLACEHOLDER.sub("", text).strip(" .,;:-–()°")
 
 
+_CELL_SEPARATOR = re.compile(r"\t+|\s*\|\s*| {3,}")
+_RULE_ROW = re.compile(r"^[\s|:+=-]+$")
+
+
+def _cells(raw: str) -> list[tuple[int, str]]:
+    """The cells of one line: the line itself, or its cells when separated by tabs, "|" or 3+ spaces.
+
+    A PDF's text layer gives one cell per line already; text from other extractors (or a .txt) keeps a
+    row on one line, so its cells become lines too and every table reads the same way.
+    """
+    stripped = raw.strip()
+    if not stripped or _RULE_ROW.match(stripped) and "-" in stripped:
+        return []
+    pipes = stripped.count("|")
+    if pipes < 2 and "\t" not in stripped and not re.search(r"\S {3,}\S", stripped):
+        return [(raw.index(stripped), stripped)]
+    out = []
+    for m in re.finditer(r"[^|\t]+?(?=\t|\s*\||\s{3,}|$)" if pipes >= 2 or "\t" in stripped
+                         else r"\S(?:.*?\S)?(?= {3,}|\s*$)", raw):
+        cell = m.group(0).strip()
+        if cell:
+            out.append((m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), cell))
+    return out
+
+
 def _split_lines(text: str) -> list[Line]:
     lines: list[Line] = []
     offset = 0
     for page, page_text in enumerate(text.split("\f")):
         position = 0
         for raw in page_text.split("\n"):
-            stripped = raw.strip()
-            if stripped:
-                start = offset + position + (len(raw) - len(raw.lstrip()))
-                lines.append(Line(len(lines), stripped, start, start + len(stripped), page))
+            base = offset + position
+            for cell_start, cell in _cells(raw):
+                lines.append(Line(len(lines), cell, base + cell_start, base + cell_start + len(cell), page))
             position += len(raw) + 1
         offset += len(page_text) + 1
     return lines
@@ -174,6 +198,9 @@ def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
         key = _cell_key(line.text)
         if key in header_words or is_placeholder_only(line.text):
             return True
+        words = key.split()
+        if 1 < len(words) <= 4 and not re.search(r"\d", key) and words[0] in header_words:
+            return True  # "Libellé de la mesure", "Date de la visite"
         # a header cell partly replaced by a placeholder ("<PERSONNE_3> de la mesure")
         return bool(PLACEHOLDER.search(line.text)) and any(
             w in header_words for w in _cell_key(PLACEHOLDER.sub(" ", line.text)).split())
