@@ -15,7 +15,7 @@ from dataval_pipeline.analyse import extract_facts
 from dataval_pipeline.anonymise.assets import anonymised_corpus
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.findings.assets import optional_llm_client
-from dataval_pipeline.findings.rows import FINDINGS, MEASURES, readings_from_rows
+from dataval_pipeline.findings.rows import FINDINGS, MEASURES, readings_from_rows, with_report_level
 from dataval_pipeline.llm.assets import anonymised_texts
 from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import LLMResource, WarehouseResource
@@ -42,7 +42,7 @@ def extracted_facts(
     keys = list(texts)
     findings = warehouse.read(FINDINGS, warehouse.existing_partitions(FINDINGS, keys)).to_pylist() if keys else []
     measures = warehouse.read(MEASURES, warehouse.existing_partitions(MEASURES, keys)).to_pylist() if keys else []
-    readings = readings_from_rows(keys, findings, measures)
+    readings = {rid: with_report_level(reading, texts[rid]) for rid, reading in readings_from_rows(keys, findings, measures).items()}
     client = optional_llm_client(llm, warehouse.paths.cache, context.log)
     facts = extract_facts(texts, readings, client)
     now = dt.datetime.now(dt.timezone.utc)
@@ -53,8 +53,6 @@ def extracted_facts(
     for report_id in keys:
         result = facts[report_id]
         row = {"report_id": report_id, **result.row, "extracted_at": now}
-        if "model" in columns and row.get("model") is None and row.get("llm_answered"):
-            row["model"] = client.settings.model if client is not None else None
         row = {k: _stored(EXTRACTED_FACTS, v, k) for k, v in row.items() if k in columns}
         warehouse.write_partition(EXTRACTED_FACTS, report_id, [row])
         disagreements.update(d["field"] for d in result.disagreements)

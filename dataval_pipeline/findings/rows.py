@@ -7,6 +7,7 @@ from them (no second reading of the text), and ``dataval analyse`` prints them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from dataval_pipeline.contracts import load_contract
@@ -63,3 +64,13 @@ def readings_from_rows(report_ids: list[str], findings: list[dict], measures: li
         if row["report_id"] in readings:
             readings[row["report_id"]].measures.append(measure_from_row(row))
     return readings
+
+
+def with_report_level(reading: ReportReading, text: str) -> ReportReading:
+    """The reading rebuilt from rows, with what belongs to the report rather than to a row: whether it is a
+    follow-up (only new findings are listed) and the reader's own disagreements (summary table vs body).
+    The reader is deterministic on the same anonymised text, so these match the rows' reading."""
+    from dataval_pipeline.findings.read import read_report
+
+    again = read_report(text)
+    return dataclasses.replace(reading, follow_up=again.follow_up, disagreements=list(again.disagreements))
