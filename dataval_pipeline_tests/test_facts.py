@@ -363,3 +363,17 @@ def test_evaluation_scores_the_facts_against_the_gold_labels(facts_run):
         [value] = [v for m, v in metrics.items() if m.endswith(f"_{name}")]
         assert value == 1.0, name
     assert metrics["grounded_quote_rate"] == 1.0
+
+
+@pytest.mark.parametrize(("text", "field", "expected"), [
+    ("Date(s) de visite | 3 et 4 juin 2024 | Modalité | annoncée", "inspection_date", "2024-06-03"),
+    ("Période d'inspection : du 17 au 19 avril 2023", "inspection_date", "2023-04-17"),
+    ("Capacité autorisée : 80\nPersonnes accueillies présentes : 77", "capacity", 80),
+    ("Capacité autorisée : 80\nRésidents présents le jour de la visite : 77", "residents_present", 77),
+    ("L'inspection s'inscrit dans la campagne nationale d'inspection des EHPAD.", "trigger", "programme"),
+    ("Elle fait suite à des courriers de familles reçus en mars 2024.", "trigger", "complaint"),
+    ("Établissement d'hébergement pour personnes âgées dépendantes (EHPAD) « Les Glycines »", "establishment_name",
+     "EHPAD Les Glycines"),
+])
+def test_tables_labels_and_other_phrasings(text, field, expected):
+    assert _plain(_value(text, field)) == expected

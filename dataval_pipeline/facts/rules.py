@@ -358,7 +358,7 @@ def _read_finess(doc: Document, cfg: FieldConfig) -> list[Mention]:
 def _read_names(doc: Document, cfg: FieldConfig) -> list[Mention]:
     spec = cfg.raw
     connectors = {fold(c) for c in spec.get("connectors", [])}
-    prefix = re.compile(r"(?<![\w])(" + "|".join(re.escape(p) for p in spec["prefixes"]) + r")[ \t]+")
+    prefix = re.compile(r"(?<![\w])(" + "|".join(re.escape(p) for p in spec["prefixes"]) + r")\)?[ \t]+(?:[«\"“][ \t]*)?")
     token = re.compile(r"[^\s,;:()\[\]«»\"/]+")
     mentions = []
     for m in prefix.finditer(doc.text):
@@ -385,7 +385,7 @@ def _read_names(doc: Document, cfg: FieldConfig) -> list[Mention]:
             if not gap or (gap.group(0) == "\n" and folded not in connectors):
                 break
             pos = t.end() + len(gap.group(0))
-        name = collapse_whitespace(doc.text[m.start():end]).rstrip(".'’-")
+        name = collapse_whitespace(m.group(1) + " " + doc.text[m.end():end]).rstrip(".'’-")
         if end > m.end() and any(w[0].isupper() for w in words):
             mention = Mention(name, m.start(), end)
             _score(doc, cfg, mention)
@@ -505,6 +505,23 @@ def _read_capacity(doc: Document, cfg: FieldConfig) -> list[Mention]:
             mention.cues.append(f"sum_of_{parts}")
         _score(doc, cfg, mention)
         mentions.append(mention)
+    return mentions + _labelled_numbers(doc, cfg)
+
+
+def _labelled_numbers(doc: Document, cfg: FieldConfig) -> list[Mention]:
+    """Figures after the field's label and no unit ("Capacité autorisée : 80"): the label is the cue."""
+    if not cfg.raw.get("labelled"):
+        return []
+    mentions = []
+    for m in _compile(cfg.raw["labelled"]).finditer(doc.folded):
+        group = m.lastindex or 1
+        while group > 0 and not (m.group(group) or "").isdigit():
+            group -= 1
+        mention = Mention(int(m.group(group)), m.start(group), m.end(group))
+        _score(doc, cfg, mention)
+        mention.score += float(cfg.raw.get("label_weight", cfg.threshold))
+        mention.cues.append("label")
+        mentions.append(mention)
     return mentions
 
 
@@ -520,7 +537,7 @@ def _read_counted(doc: Document, cfg: FieldConfig, words: bool) -> list[Mention]
             mention.cues.append("weak_word")
         _score(doc, cfg, mention)
         mentions.append(mention)
-    return mentions
+    return mentions + _labelled_numbers(doc, cfg)
 
 
 def _read_fte(doc: Document, cfg: FieldConfig) -> list[Mention]:
