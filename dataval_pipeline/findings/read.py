@@ -348,7 +348,17 @@ def _local_width(lines: list[Line], i: int) -> int:
     return window[int(len(window) * 0.8) - (1 if len(window) * 0.8 == int(len(window) * 0.8) and window else 0)]
 
 
-_REF_END = re.compile(r"(?:CASF|CSP|CSS|CRPA|code[^.]{0,60}|\d{4}|\))\s*[.)]?\)?\.?$", re.IGNORECASE)
+_REF_END = re.compile(r"(?<![\wÀ-ÿ])(?:CASF|CSP|CSS|CRPA)\s*\)?\s*\.?\)?$")
+
+
+def _ends_sentence(text: str) -> bool:
+    """A line that ends a sentence: ".", "!", "?", or a closing bracket or quote right after one."""
+    text = text.rstrip()
+    if not text:
+        return False
+    if text[-1] in ".!?":
+        return not re.search(r"(?<![\wÀ-ÿ])(?:art|n°|M|Mme|Dr|cf|p|al|etc)\.$", text, re.IGNORECASE)
+    return len(text) > 1 and text[-1] in ")»" and text[-2] in ".!?"
 
 
 def _paragraph_end(body: list[Line], i: int, p: _Patterns, *, measure: bool = False) -> int:
@@ -364,16 +374,30 @@ def _paragraph_end(body: list[Line], i: int, p: _Patterns, *, measure: bool = Fa
             continue
         if _is_boundary(nxt, p):
             return j
+        ends = _ends_sentence(line.text) or bool(
+            line.text.endswith(")") and re.search(r"[.!?]\s*\([^()]*\)\s*\.?$",
+                                                  " ".join(b.text for b in body[i: j + 1])))
+        if ends and (nxt.text[0].isupper() or nxt.text[0] in "«<"):
+            return j  # a labelled paragraph ends with the sentence that ends its line
         if line.text[-1] in ".;" and body[i].bullet and (nxt.text[0].isupper() or nxt.text[0] in "«<"):
             return j  # a list item ends with its sentence
-        if line.text[-1] in _TERMINAL:
+        if ends or (line.text[-1] in _TERMINAL and _REF_END.search(line.text)):
             width = _local_width(body, j)
             if len(line.text) < 0.8 * width or _REF_END.search(line.text):
                 return j
-        if nxt.page != line.page and line.text[-1] in _TERMINAL:
+        if nxt.page != line.page and ends:
             return j
         j += 1
     return j
+
+
+def _without_trailing_refs(text: str, end: int, p: _Patterns) -> tuple[str, int]:
+    """"... des résidents. (article L.311-3 du CASF)": the sentence without the references set after it."""
+    m = re.search(r"(?<=[.!?])\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*\.?$", text)
+    if m and legal_refs(m.group(1), p.vocabulary):
+        cut = len(text) - m.start()
+        return text[: m.start()].rstrip(), end - cut
+    return text, end
 
 
 def _deadline_and_text(text: str, p: _Patterns) -> tuple[str, str | None]:
@@ -452,7 +476,9 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
             text, s, e = _span_text(doc, start, body[j].end)
             if text:
                 label = _clean(line.text[: m.end()]).lstrip("-–—•▪* ").rstrip(" :–—-.")
-                findings.append(_Found(kind, number, label, text, s, e, grade))
+                refs = legal_refs(text, p.vocabulary)
+                text, e = _without_trailing_refs(text, e, p)
+                findings.append(_Found(kind, number, label, text, s, e, grade, refs))
             i = j + 1
             continue
         if mm or (list_kind and list_kind[0] == "measure" and line.bullet):
@@ -649,7 +675,16 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                     typed.append(("kind", joined[0], cells[k]))
                     k += joined[1]
                     continue
-                typed.append((_cell_type(cells[k].text, p), cells[k].text, cells[k]))
+                kind_of_cell = _cell_type(cells[k].text, p)
+                if (kind_of_cell == "text" and k + 1 < len(cells) and len(cells[k].text) <= 20
+                        and _cell_type(cells[k].text + " " + cells[k + 1].text, p) == "finding_ref"):
+                    typed.append(("finding_ref", cells[k].text + " " + cells[k + 1].text, cells[k]))
+                    k += 2  # "Observations" / "n°2 et n°3"
+                    continue
+                if (kind_of_cell == "ref" and typed and typed[-1][0] == "text"
+                        and re.search(r"[a-zà-ÿ’']$", typed[-1][1]) and not re.match(r"(?i)art", cells[k].text)):
+                    kind_of_cell = "text"  # "... conforme à l'article" / "D.312-176-5 du CASF."
+                typed.append((kind_of_cell, cells[k].text, cells[k]))
                 k += 1
             # the row ends where prose resumes after its last typed cell (the table is over)
             seen_text = seen_terminal = False
@@ -699,7 +734,9 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                     if t[0] == "grade" and grade is None:
                         grade = v.grade_of(t[1], key["kind"])
                 ref_text = " ".join(t[1] for t in kept if t[0] == "ref")
-                refs = legal_refs(ref_text, v) + legal_refs(wording, v)
+                refs = legal_refs(ref_text, v) + [r for r in legal_refs(wording, v) if r not in legal_refs(ref_text, v)]
+                wording, end = _without_trailing_refs(wording, span[1], p)
+                span = (span[0], end)
                 findings.append(_Found(key["kind"], key["number"], key["label"] if shape == "finding" else "",
                                        wording, span[0], span[1], grade, refs, origin="table"))
     return findings, measures
