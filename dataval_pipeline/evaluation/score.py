@@ -9,16 +9,11 @@ report themes), ``evaluation/facts.py`` and ``evaluation/signals.py``.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections import Counter
 from dataclasses import dataclass
 
-from dataval_pipeline.facts.rules import SCALAR_RULES
 from dataval_pipeline.fraud.evaluate import Evaluation
 from dataval_pipeline.llm.analysis import is_grounded
-
-FACT_FIELDS = [*SCALAR_RULES, "injunctions", "prescriptions", "recommendations", "measures"]
 
 
 @dataclass(frozen=True)
@@ -31,17 +26,6 @@ class Metric:
     @property
     def value(self) -> float | None:
         return self.matched / self.total if self.total else None
-
-
-def _comparable(field: str, value: object) -> object:
-    if field == "measures":
-        items = _listed(value)
-        return sorted((m["kind"], m.get("deadline") or "") for m in items)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return round(value, 2)
-    return value
 
 
 def _listed(value: object) -> list:
@@ -76,26 +60,19 @@ def score_classifications(rows: list[dict], quarantined: int, gold: dict[str, di
     ]
 
 
-def score_facts(rows: list[dict], gold: dict[str, dict], texts: dict[str, str]) -> list[Metric]:
-    """Exact match per fact (null counts as a miss), and the share of evidence quotes found in the text."""
-    matched: Counter[str] = Counter()
-    scored = 0
+def score_fact_rows(rows: list[dict], gold: dict[str, dict], texts: dict[str, str]) -> list[Metric]:
+    """Exact match per fact (``evaluation/facts.py``), and the share of evidence quotes found in the text."""
+    from dataval_pipeline.evaluation.facts import score_facts
+
     quotes = grounded = 0
     for row in rows:
         text = texts.get(row["report_id"], "")
         items = _listed(row["evidence"]) + _listed(row["measures"])
         quotes += len(items)
-        grounded += sum(is_grounded(item["quote"], text) for item in items)
-        record = gold.get(row["report_id"])
-        if record is None:
-            continue
-        scored += 1
-        for field in FACT_FIELDS:
-            matched[field] += _comparable(field, row[field]) == _comparable(field, record["facts"].get(field))
-    metrics = [Metric("extracted_facts", f"exact_match_{field}", matched[field], scored) for field in FACT_FIELDS]
-    metrics.append(Metric("extracted_facts", "exact_match_all_facts", sum(matched.values()), scored * len(FACT_FIELDS)))
-    metrics.append(Metric("extracted_facts", "grounded_quote_rate", grounded, quotes))
-    return metrics
+        grounded += sum(is_grounded(item["quote"], text) for item in items if item.get("quote"))
+    by_report = {row["report_id"]: row for row in rows if row["report_id"] in texts}
+    labelled = {rid: record["facts"] for rid, record in gold.items() if record.get("facts") and rid in texts}
+    return score_facts(by_report, labelled) + [Metric("extracted_facts", "grounded_quote_rate", grounded, quotes)]
 
 
 def score_fraud(ranked: Evaluation) -> list[Metric]:
@@ -141,7 +118,11 @@ def score_products(gold: dict[str, dict], texts: dict[str, str], *, findings: li
     metrics += theme_metrics(score_themes(by_report, labelled.values()))
     metrics += [m for m in score_classifications(classifications, quarantined, gold, texts)
                 if m.metric in ("grounded_quote_rate", "schema_valid_rate")]
-    metrics += score_facts(facts, gold, texts)
+    metrics += score_fact_rows(facts, gold, texts)
+    if signals is not None:
+        from dataval_pipeline.evaluation.signals import signal_metrics
+
+        metrics += signal_metrics(signals, gold, texts)
     return metrics
 
 
