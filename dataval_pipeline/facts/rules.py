@@ -288,7 +288,7 @@ def _date_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     cross_month = re.compile(rf"\b{day}\s+({months})(?:\s+(\d{{4}}))?\s*(?:au|et|-)\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+"
                              rf"({months})\s+(\d{{4}})\b")
     written = re.compile(rf"\b{day}({multi})?\s+({months})\s+(\d{{4}})\b")
-    numeric = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?![\d])")
+    numeric = re.compile(r"(?<![\d/.])(?:(\d{1,2})\s*(?:et|au|-|,)\s*)?(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?![\d])")
     numeric_next = re.compile(r"^\s*(?:et|au|-)\s*(?:le\s+)?\d{1,2}[/.]\d{1,2}[/.]\d{4}")
     return cross_month, written, numeric, numeric_next
 
@@ -323,8 +323,9 @@ def date_mentions(doc: Document) -> list[tuple[dt.date, int, int, bool]]:
             found.append((day, m.start(), m.end(), bool(m.group(2))))
             taken.append((m.start(), m.end()))
     for m in numeric.finditer(doc.folded):
-        if free(m.start(), m.end()) and (day := _make_date(m.group(3), m.group(2), m.group(1))):
-            found.append((day, m.start(), m.end(), bool(numeric_next.match(doc.folded, m.end()))))
+        first = m.group(1) or m.group(2)  # "12 et 13/03/2024": the first day
+        if free(m.start(), m.end()) and (day := _make_date(m.group(4), m.group(3), first)):
+            found.append((day, m.start(), m.end(), bool(m.group(1) or numeric_next.match(doc.folded, m.end()))))
     return sorted(found, key=lambda f: f[1])
 
 
@@ -448,7 +449,7 @@ def _read_trigger(doc: Document, cfg: FieldConfig) -> list[Mention]:
 
 def _unit_numbers(doc: Document, cfg: FieldConfig, words: bool) -> list[re.Match]:
     facts_cfg = load_config()
-    pattern = re.compile(_number_token(facts_cfg, words) + r"\s+" + _fold_pattern(cfg.raw["unit"]) + r"(?![a-z])")
+    pattern = re.compile(_number_token(facts_cfg, words) + r"\s+(seule?s?\s+)?" + _fold_pattern(cfg.raw["unit"]) + r"(?![a-z])")
     return list(pattern.finditer(doc.folded))
 
 
@@ -531,7 +532,7 @@ def _read_counted(doc: Document, cfg: FieldConfig, words: bool) -> list[Mention]
     for m in _unit_numbers(doc, cfg, words):
         # `span: number`: the cues after the figure read its unit too ("60 présents", "93 résidents étaient…").
         mention = Mention(_as_int(facts_cfg, m.group(1)), m.start(1), m.end(1) if cfg.raw.get("span") == "number" else m.end())
-        weak = cfg.raw.get("weak_words", {}).get(m.group(1))
+        weak = None if m.group(2) else cfg.raw.get("weak_words", {}).get(m.group(1))  # "un seul agent" counts
         if weak:
             mention.score += float(weak)
             mention.cues.append("weak_word")
