@@ -43,13 +43,15 @@ class Paths:
 
     @property
     def reference(self) -> Path:
-        """Reference extracts: FINESS register, capacities, financial declarations."""
+        """Reference extracts: FINESS register, capacities, financial declarations (no personal data)."""
         return self.home / "reference"
 
     @property
     def gold(self) -> Path:
-        """Gold labels of a generated sample corpus, when there is one."""
-        return self.reference / "gold.jsonl"
+        """Gold labels (a sample's or inspectors'), when there are: they hold personal-data surfaces, so they
+        live in the restricted zone (created private on first use), never under the analysts' reference/."""
+        make_private_dir(self.restricted)
+        return self.restricted / "gold.jsonl"
 
     @property
     def cache(self) -> Path:

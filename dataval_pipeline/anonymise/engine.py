@@ -84,6 +84,7 @@ _CAPS = re.compile(rf"^{CAPS_WORD}$")
 _ROLE_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*[,:]?[ \t]*$")
 _PERSON_VERB_AFTER = re.compile(rf"^[ \t]*(?:\([^)\n]{{1,40}}\)[ \t]*)?,?[ \t]*{alternation(lexicon.PERSON_VERBS)}(?![\w])", re.IGNORECASE)
 _ROLE_AFTER = re.compile(r"^[ \t]*(?:[,(–-]|:)[ \t]*(?:l['’]|la[ \t]+|le[ \t]+|sa[ \t]+|son[ \t]+|notre[ \t]+)?([^\W\d_][\w'’-]*)")
+_CUE_BEFORE = re.compile(rf"(?<![\w]){alternation(lexicon.PERSON_CUES)}[ \t]*:?[ \t]*$", re.IGNORECASE)
 PERSON_ADDRESS_CUE = re.compile(alternation(lexicon.PERSON_ADDRESS_CUES), re.IGNORECASE)
 STRONG_SOURCES = {"FrTitledPersonRecognizer", "FrLowercaseTitledPersonRecognizer", "table"}
 STOP = frozenset(fold(w) for w in STOP_WORDS)
@@ -522,6 +523,8 @@ def _has_person_context(text: str, start: int, end: int) -> bool:
     line_start = max(text.rfind("\n", 0, start), text.rfind("\f", 0, start)) + 1
     before = _ROLE_BEFORE.search(text, max(line_start, start - 40), start)
     if before and fold(before.group(1)) in lexicon.ROLES:
+        return True
+    if _CUE_BEFORE.search(text, max(line_start, start - 40), start):
         return True
     after = text[end:end + 60]
     if _PERSON_VERB_AFTER.match(after):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dataval_pipeline.gold import install_gold
 from dataval_pipeline.settings import Paths
 
 
@@ -35,8 +36,8 @@ def install_corpus(corpus: Path, paths: Paths) -> int:
     paths.inbox.mkdir(parents=True, exist_ok=True)
     for pdf in pdfs:
         shutil.copyfile(pdf, paths.inbox / pdf.name)
-    paths.gold.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(gold, paths.gold)
+    install_gold(gold, paths)
+    paths.reference.mkdir(parents=True, exist_ok=True)
     if (corpus / "reference").is_dir():
         for item in (corpus / "reference").iterdir():
             if item.is_file():
