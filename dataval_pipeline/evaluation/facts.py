@@ -42,13 +42,28 @@ def field_matches(rows: dict[str, dict], gold: dict[str, dict], fields=SCORED_FI
             for report_id, row in rows.items() if report_id in gold}
 
 
-def score_facts(rows: dict[str, dict], gold: dict[str, dict], fields=SCORED_FIELDS) -> list[Metric]:
-    """One ``exact_<field>`` metric per field, then ``exact_all_fields`` over every (report, field)."""
+def score_facts(rows: dict[str, dict], gold: dict[str, dict], fields=SCORED_FIELDS,
+                texts: dict[str, str] | None = None) -> list[Metric]:
+    """One ``exact_match_<field>`` metric per field, then ``exact_match_all_facts`` over every (report, field);
+    with ``texts`` (anonymised text per report), ``grounded_quote_rate``: evidence quotes found in the text."""
     matches = field_matches(rows, gold, fields)
-    metrics = [Metric(PRODUCT, f"exact_{f}", sum(m[f] for m in matches.values()), len(matches)) for f in fields]
-    metrics.append(Metric(PRODUCT, "exact_all_fields", sum(sum(m.values()) for m in matches.values()),
+    metrics = [Metric(PRODUCT, f"exact_match_{f}", sum(m[f] for m in matches.values()), len(matches)) for f in fields]
+    metrics.append(Metric(PRODUCT, "exact_match_all_facts", sum(sum(m.values()) for m in matches.values()),
                           len(matches) * len(fields)))
+    if texts is not None:
+        quotes = [(item["quote"], texts.get(report_id, "")) for report_id, row in rows.items()
+                  for item in _items(row.get("evidence"))]
+        metrics.append(Metric(PRODUCT, "grounded_quote_rate", sum(_grounded(q, t) for q, t in quotes), len(quotes)))
     return metrics
+
+
+def _items(value: object) -> list[dict]:
+    return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+def _grounded(quote: str, text: str) -> bool:
+    quote = " ".join(quote.split())
+    return len(quote) >= 8 and quote in " ".join(text.split())
 
 
 def misses(rows: dict[str, dict], gold: dict[str, dict], fields=SCORED_FIELDS) -> list[dict]:
