@@ -65,7 +65,8 @@ def corpus(tmp_path_factory):
 
 def features_of(corpus: dict, **overrides) -> pl.DataFrame:
     names = ("establishments", "financial_declarations", "extracted_facts", "report_classifications")
-    return compute_features(**{name: overrides.get(name, corpus[name]) for name in names})
+    return compute_features(**{name: overrides.get(name, corpus[name]) for name in names},
+                            fraud_signals=overrides.get("fraud_signals"), measures=overrides.get("measures"))
 
 
 def test_planted_establishments_rank_high_and_their_top_reason_names_the_irregularity(corpus):
@@ -256,3 +257,143 @@ def test_fraud_features_asset_writes_the_product_the_watchlist_and_the_evaluatio
     planted = planted_from_gold(summary.gold_path)
     assert len({finess for finess, _ in top} & set(planted)) >= 2
     assert all(reasons for _, reasons in top)
+
+
+# -- signals stated in the reports ---------------------------------------------------------------------------
+
+def _facts(finess: str, report_id: str, **values) -> dict:
+    return {"report_id": report_id, "finess": finess, "inspection_date": dt.date(2024, 3, 12), "trigger": "programme",
+            "capacity": 80, "residents_present": 78, "breaches": 2, "injunctions": 0, "care_fte": 30.0,
+            "medec_fte": 0.6, "night_staff": 2, "evidence": "[]", **values}
+
+
+def _signal(report_id: str, signal: str, signal_id: str = "S1", finding_id: str | None = "E1", amount=None, fte=None,
+            quote: str = "Des charges relevant de la section hébergement ont été imputées sur la section soins.") -> dict:
+    return {"report_id": report_id, "signal_id": signal_id, "finding_id": finding_id, "signal": signal,
+            "amount_eur": amount, "fte": fte, "quote": quote}
+
+
+def _declaration(finess: str, year: int, declared_fte_care: float) -> dict:
+    return {"finess": finess, "year": year, "declared_fte_care": declared_fte_care, "funding_care": 1_000_000.0,
+            "funding_dependency": 400_000.0, "result_care": 0.0, "result_dependency": 0.0, "occupancy_rate": 0.95,
+            "daily_price": 70.0, "head_office_fees": 80_000.0, "external_services": 150_000.0}
+
+
+FTE_QUOTE = "L'ERRD déclare 36 ETP soignants alors que les plannings n'en font apparaître que 30, soit un écart de 6 ETP."
+
+
+def test_reference_data_that_confirms_or_contradicts_a_report():
+    confirmed, contradicted = finess_with_check_digit("75000001"), finess_with_check_digit("75000002")
+    facts = pl.DataFrame([_facts(confirmed, "a" * 16), _facts(contradicted, "b" * 16)])
+    signals = pl.DataFrame([_signal("a" * 16, "fte_overdeclared", fte=6.0, quote=FTE_QUOTE),
+                            _signal("b" * 16, "fte_overdeclared", fte=6.0, quote=FTE_QUOTE)])
+    # The declarations of the first show the 6 FTE the inspectors wrote about; those of the second do not.
+    declarations = pl.DataFrame([_declaration(confirmed, 2023, 36.0), _declaration(contradicted, 2023, 30.2)])
+    scored = score(compute_features(None, declarations, facts, None, signals, None))
+    rows = {r["finess"]: r for r in scored.iter_rows(named=True)}
+    assert rows[confirmed]["fte_declaration_check"] == "confirmed"
+    assert rows[contradicted]["fte_declaration_check"] == "contradicted"
+    weights, bonus = load_vocabulary().weights, load_vocabulary().score["confirmed_bonus"]
+    assert rows[confirmed]["signal_score"] == weights["fte_overdeclared"] + bonus
+    assert rows[contradicted]["signal_score"] == weights["fte_overdeclared"]
+    assert rows[confirmed]["risk_rank"] < rows[contradicted]["risk_rank"]
+    assert any("confirment l'écart d'ETP" in r for r in rows[confirmed]["top_reasons"])
+    assert any("ne montrent pas l'écart d'ETP" in r and "0,2 ETP" in r for r in rows[contradicted]["top_reasons"])
+    first = rows[confirmed]["top_reasons"][0]
+    assert first.startswith("ETP déclarés ou financés supérieurs aux ETP constatés — E1, rapport du 12/03/2024")
+    assert "soit un écart de 6 ETP" in first and first.endswith("(6 ETP)")
+
+
+def test_signals_without_declarations_and_declarations_without_reports_keep_their_rows():
+    reported, declared = finess_with_check_digit("13000001"), finess_with_check_digit("13000002")
+    facts = pl.DataFrame([_facts(reported, "c" * 16)])
+    signals = pl.DataFrame([_signal("c" * 16, "fte_overdeclared", fte=4.0, quote=FTE_QUOTE),
+                            _signal("c" * 16, "prosecutor_referral", "S2", None,
+                                    quote="Les faits ont été portés à la connaissance du procureur de la République.")])
+    declarations = pl.DataFrame([_declaration(declared, 2023, 40.0), _declaration(declared, 2024, 41.0)])
+    features = compute_features(None, declarations, facts, None, signals, None)
+    rows = {r["finess"]: r for r in features.iter_rows(named=True)}
+    assert set(rows) == {reported, declared}
+    text_only = rows[reported]
+    assert text_only["fte_declaration_check"] == "text_only" and text_only["declaration_years"] == 0
+    assert text_only["fte_overdeclared_reports"] == 1 and text_only["prosecutor_referral_reports"] == 1
+    assert text_only["care_budget_misuse_reports"] == 0 and text_only["signal_reports"] == 1
+    assert sorted(text_only["stated_signals"]) == ["fte_overdeclared", "prosecutor_referral"]
+    assert text_only["stated_fte_gap"] == 4.0 and text_only["last_signal_date"] == dt.date(2024, 3, 12)
+    no_report = rows[declared]
+    assert no_report["reports"] == 0 and no_report["stated_signals"] == []
+    assert no_report["fte_overdeclared_reports"] is None and no_report["signal_reports"] is None
+    assert no_report["fte_declaration_check"] is None and no_report["short_deadline_injunctions"] is None
+    scored = score(features)
+    assert scored["finess"].to_list() == [reported, declared]
+    assert all(scored["top_reasons"].list.len() >= 1)
+
+
+def test_a_watchlist_of_one_establishment_has_a_score_and_a_reason():
+    only = finess_with_check_digit("69000001")
+    facts = pl.DataFrame([_facts(only, "d" * 16)])
+    alone = score(compute_features(None, None, facts, None, None, None))
+    assert alone.height == 1 and alone["risk_rank"].to_list() == [1]
+    assert alone["anomaly_score"].to_list() == [0.0]
+    assert alone["top_reasons"].to_list() == [["aucune irrégularité relevée dans 1 rapport(s) ; trop peu "
+                                               "d'établissements (1) pour comparer aux pairs"]]
+    signals = pl.DataFrame([_signal("d" * 16, "care_budget_misuse", amount=180_000.0)])
+    stated = score(compute_features(None, None, facts, None, signals, None)).row(0, named=True)
+    assert stated["anomaly_score"] == load_vocabulary().weights["care_budget_misuse"]
+    assert stated["top_features"] == ["care_budget_misuse_reports"]
+    assert stated["top_reasons"][0] == (
+        "Charges d'une autre section imputées sur les budgets soins ou dépendance — E1, rapport du 12/03/2024 : "
+        "« Des charges relevant de la section hébergement ont été imputées sur la section soins. » (180 000 €)")
+
+
+def test_a_stated_irregularity_outranks_any_peer_anomaly_and_repetition_adds_weight():
+    rows, signals, measures = [], [], []
+    for i in range(8):
+        rows.append(_facts(finess_with_check_digit(f"3300000{i}"), f"{i:016x}"))
+    # An establishment far from its peers on every report feature, but no irregularity stated.
+    rows[0].update(injunctions=6, trigger="complaint", medec_fte=0.1, night_staff=1, residents_present=90)
+    measures += [{"report_id": rows[0]["report_id"], "kind": "injonction", "deadline_days": 7}] * 4
+    measures += [{"report_id": r["report_id"], "kind": "prescription", "deadline_days": 180} for r in rows[1:]]
+    # The lightest signal, once; and the same signal in two inspections of another establishment.
+    signals.append(_signal(rows[1]["report_id"], "resident_overcharging", quote="Un forfait est facturé en sus du tarif."))
+    repeated = rows[2]["finess"]
+    rows.append(_facts(repeated, "f" * 16, inspection_date=dt.date(2025, 5, 2)))
+    for report_id in (rows[2]["report_id"], "f" * 16):
+        signals.append(_signal(report_id, "resident_overcharging", quote="Un forfait est facturé en sus du tarif."))
+    features = compute_features(None, None, pl.DataFrame(rows), None, pl.DataFrame(signals), pl.DataFrame(measures))
+    scored = {r["finess"]: r for r in score(features).iter_rows(named=True)}
+    anomalous, once = scored[rows[0]["finess"]], scored[rows[1]["finess"]]
+    weight = load_vocabulary().weights["resident_overcharging"]
+    assert anomalous["peer_score"] > 5 and anomalous["signal_score"] == 0
+    assert anomalous["short_deadline_injunctions"] == 4
+    assert once["risk_rank"] < anomalous["risk_rank"] and once["signal_score"] == weight
+    assert scored[repeated]["signal_score"] == weight * 1.5 and scored[repeated]["repeated_signals"] == 1
+    assert scored[repeated]["risk_rank"] == 1
+    assert scored[repeated]["top_reasons"][0].endswith("relevé dans 2 rapports")
+    assert "injonction(s) à corriger sous 30 jours" in " ".join(anomalous["top_reasons"])
+
+
+def test_signals_read_from_the_generated_reports_put_the_planted_ones_first(corpus):
+    from dataval_pipeline.analyse import read_document
+    from dataval_pipeline.anonymise.engine import get_anonymiser
+    from dataval_pipeline.findings.read import read_report
+    from dataval_pipeline.signals import signal_rows, tag_signals
+
+    engine, reports = get_anonymiser(), {}
+    for record in corpus["gold"]:
+        rid, text = read_document(corpus["summary"].pdf_dir / record["file"])
+        anonymised = engine.anonymise(text).text
+        reports[rid] = (anonymised, read_report(anonymised))
+    tagged = tag_signals(reports, None)
+    signals = pl.DataFrame([row for rid, r in tagged.items() for row in signal_rows(rid, r, dt.datetime.now())])
+    planted = planted_from_gold(corpus["summary"].gold_path)
+    finess_of = {g["report_id"]: g["facts"]["finess"] for g in corpus["gold"]}
+    stated = {finess_of[rid] for rid in signals["report_id"].to_list()}
+    assert stated <= set(planted), "no signal on an establishment without a planted irregularity"
+    scored = score(features_of(corpus, fraud_signals=signals))
+    result = evaluate(scored, planted)
+    assert result.precision_at_k >= 2 / 3 and all(r.explained for r in result.ranks)
+    rows = {r["finess"]: r for r in scored.iter_rows(named=True)}
+    misuse = next(f for f, kinds in planted.items() if "care_budget_misuse" in kinds)
+    assert rows[misuse]["top_features"][0] == "care_budget_misuse_reports"
+    assert "imputées sur la section soins" in rows[misuse]["top_reasons"][0]

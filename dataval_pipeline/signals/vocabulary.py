@@ -11,7 +11,7 @@ import functools
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -65,7 +65,7 @@ class Vocabulary:
     common_guards: tuple[re.Pattern, ...]
     hypothesis_guards: tuple[re.Pattern, ...]
     source: str
-    score: dict = None  # repeat_factor, confirmed_bonus, peer_bound, min_peers
+    score: dict = field(default=None, hash=False, compare=False)  # repeat_factor, confirmed_bonus, peer_bound, min_peers
 
     @property
     def ids(self) -> tuple[str, ...]:

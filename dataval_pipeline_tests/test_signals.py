@@ -1,0 +1,251 @@
+"""Fraud signals read from report text: each signal in two phrasings, figures and quotes, guards that keep a
+fine or a budget figure from becoming a signal, the finding a signal belongs to, the LLM on candidates
+(a real HTTP server following a script), the contract's enum, and the development corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.evaluation.signals import score_signals, separation
+from dataval_pipeline.findings.model import Finding, Measure, ReportReading
+from dataval_pipeline.llm.client import LLMSettings, StructuredLLM
+from dataval_pipeline.signals import questions, signal_rows, tag_signals
+from dataval_pipeline.signals.rules import fte_figure, main_amount
+from dataval_pipeline.signals.vocabulary import fold, load_vocabulary
+from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
+
+DEV_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev"
+
+# Two phrasings of each signal, in the words of inspectors (written for these tests).
+PHRASINGS = {
+    "care_budget_misuse": [
+        "Le salaire de la gouvernante et de deux agents de restauration, qui relève de la section hébergement, "
+        "est comptabilisé sur la section soins pour 84 300 € en 2023.",
+        "Des dépenses de blanchisserie et d'entretien des locaux ont été financées à tort par la dotation soins "
+        "de l'assurance maladie, soit 27 900 € sur l'exercice.",
+    ],
+    "supplier_rebates_kept": [
+        "Les ristournes accordées par le fournisseur de dispositifs médicaux, soit 9 850 €, n'ont pas été "
+        "déduites des charges de l'établissement.",
+        "La remise de fin d'année sur les protections, 6 420 €, a été conservée par la centrale d'achat du groupe.",
+    ],
+    "fte_overdeclared": [
+        "L'état du personnel joint au compte administratif déclare 41,0 ETP d'aides-soignants alors que les "
+        "bulletins de paie n'en font apparaître que 35,5, soit un écart de 5,5 ETP.",
+        "Les effectifs financés par l'ARS excèdent de 3,20 ETP les effectifs effectivement présents sur les "
+        "plannings de l'année.",
+    ],
+    "phantom_staff": [
+        "Deux infirmières inscrites sur les plannings de mars ne figurent pas au registre unique du personnel.",
+        "Trois aides-soignants rémunérés en 2023 n'apparaissent sur aucun planning réalisé et ne correspondent "
+        "à aucun contrat de travail transmis.",
+    ],
+    "unqualified_staff_counted": [
+        "Six agents de service faisant fonction d'aide-soignant, soit 4,8 ETP, sont décomptés comme "
+        "aides-soignants dans le tableau des effectifs transmis à l'autorité de tarification.",
+        "Des agents non diplômés sont rémunérés sur des postes d'aide-soignant financés par la section soins.",
+    ],
+    "over_capacity": [
+        "Le jour de la visite, 104 résidents étaient hébergés pour 98 places autorisées.",
+        "L'établissement accueille régulièrement des résidents au-delà de sa capacité autorisée.",
+    ],
+    "head_office_fees_excess": [
+        "Les frais de siège, 412 000 € en 2023, représentent 8,4 % des charges contre une médiane de 3,5 % "
+        "chez les gestionnaires comparables.",
+        "Des frais de siège sont refacturés à l'établissement sans décision d'autorisation de l'autorité de "
+        "tarification.",
+    ],
+    "resident_overcharging": [
+        "Un forfait « linge personnel » de 30 € par mois est facturé aux résidents en sus du tarif hébergement.",
+        "Des frais de dossier de 250 € sont facturés à chaque admission alors qu'ils ne sont pas prévus au "
+        "contrat de séjour.",
+    ],
+    "prosecutor_referral": [
+        "Le directeur général de l'ARS a saisi le procureur de la République de ces faits le 3 mai 2024.",
+        "Un signalement a été adressé au parquet sur le fondement de l'article 40 du code de procédure pénale.",
+    ],
+    "sanction": [
+        "Par arrêté du 12 juin 2024, une administration provisoire de l'établissement a été prononcée pour six mois.",
+        "Une astreinte journalière de 500 € a été prononcée à l'encontre du gestionnaire jusqu'à la levée de "
+        "l'injonction.",
+    ],
+}
+
+# A fine that may follow, budget figures, compliant situations, an instruction to the manager, on-call staff,
+# staff doing tasks they are not qualified for (a care breach, not a counting one): no signal.
+NOT_SIGNALS = [
+    "Le budget prévisionnel de la section soins s'élève à 1 240 000 € pour 2024 et celui de la section "
+    "dépendance à 410 000 €.",
+    "Le tarif hébergement est fixé à 68,20 € par jour par arrêté du président du conseil départemental.",
+    "Le non-respect de l'injonction dans le délai fixé pourra donner lieu à une astreinte journalière de 300 € "
+    "ou à une sanction financière.",
+    "La mission n'a relevé aucune irrégularité dans la répartition des charges entre les sections tarifaires.",
+    "Les frais de siège, 95 000 €, sont conformes à la décision d'autorisation du 4 mars 2022.",
+    "Une astreinte infirmière de nuit est organisée avec l'établissement voisin.",
+    "Signaler sans délai au procureur de la République tout fait de maltraitance.",
+    "Des agents faisant fonction d'aide-soignant distribuent les médicaments le soir, ce qui constitue un "
+    "glissement de tâches.",
+    "L'établissement dispose d'une capacité autorisée de 80 places ; 78 résidents étaient présents.",
+    "Les portes des chambres sont fermées à clé la nuit sans décision médicale.",
+    "Une amende de 135 € a été réglée par l'établissement pour un stationnement de son véhicule de service.",
+]
+
+
+def _signals(text: str, reading: ReportReading | None = None, llm=None):
+    return tag_signals({"r": (text, reading or ReportReading())}, llm)["r"]
+
+
+@pytest.mark.parametrize("signal", sorted(PHRASINGS))
+@pytest.mark.parametrize("variant", [0, 1])
+def test_each_signal_is_read_in_two_phrasings(signal, variant):
+    sentence = PHRASINGS[signal][variant]
+    text = "Constats de la mission.\n" + sentence + "\nFin du constat."
+    found = _signals(text).signals
+    assert [s.signal for s in found] == [signal], (sentence, [(s.signal, s.quote) for s in found])
+    row = found[0]
+    assert text[row.start:row.end] == sentence and row.quote == sentence
+    assert row.source == "rule" and row.finding_id is None and row.context == "text"
+
+
+@pytest.mark.parametrize("sentence", NOT_SIGNALS)
+def test_a_fine_a_budget_or_a_compliant_situation_gives_no_signal(sentence):
+    assert _signals(sentence).signals == [], sentence
+
+
+def test_a_report_whose_only_amounts_are_budgets_and_a_possible_fine_has_no_signal():
+    report = "\n".join(["RAPPORT D'INSPECTION", *NOT_SIGNALS[:5],
+                        "Écart n°1 : Le projet d'établissement n'a pas été actualisé depuis 2018 (article L.311-8 du CASF)."])
+    assert _signals(report).signals == []
+
+
+def test_figures_are_the_irregularitys_amount_and_fte_gap():
+    rows = {s.signal: s for s in _signals(" ".join(v[0] for v in PHRASINGS.values())).signals}
+    assert rows["care_budget_misuse"].amount_eur == 84_300
+    assert rows["supplier_rebates_kept"].amount_eur == 9_850
+    assert rows["fte_overdeclared"].fte == 5.5
+    assert rows["unqualified_staff_counted"].fte == 4.8
+    assert rows["head_office_fees_excess"].amount_eur == 412_000
+    assert rows["over_capacity"].amount_eur is None and rows["over_capacity"].fte is None
+    assert main_amount(fold("45 200 € par ETP, soit 241 820 € au total")) == 241_820
+    assert main_amount(fold("un total de 1,2 M€")) == 1_200_000
+    assert fte_figure(fold("déclare 31,80 ETP quand la paie en montre 26,45 ETP")) == pytest.approx(5.35)
+
+
+def test_a_signal_keeps_the_finding_that_states_it_and_the_finding_lists_it():
+    intro = "Les remises fournisseurs ont été examinées sur trois exercices.\n"
+    finding = ("Écart n°2 : Les avoirs de fin d'année du fournisseur de protections, soit 12 400 €, ont été "
+               "conservés par le siège et n'ont pas été portés en atténuation des charges.")
+    measure = "Injonction n°1 : Reverser à l'établissement les 12 400 € de remises conservées par le siège."
+    text = intro + finding + "\n" + measure
+    start = text.index(finding)
+    reading = ReportReading(
+        findings=[Finding("E2", "breach", 2, "Écart n°2", finding, (), None, start, start + len(finding))],
+        measures=[Measure("I1", "injonction", 1, "Injonction n°1", measure, None, None, ("E2",),
+                          text.index(measure), len(text))])
+    result = _signals(text, reading)
+    assert [(s.signal, s.finding_id, s.context) for s in result.signals] == [("supplier_rebates_kept", "E2", "finding")]
+    assert result.signals[0].amount_eur == 12_400
+    assert result.findings[0].fraud_signals == ("supplier_rebates_kept",)
+    rows = signal_rows("a" * 16, result, "2026-01-01")
+    assert set(rows[0]) == set(load_contract("fraud_signals").column_names)
+
+
+def test_a_measure_alone_states_a_signal_without_a_finding():
+    text = "Mesure 1 : cesser la facturation du forfait d'entrée et rembourser les résidents des sommes perçues."
+    reading = ReportReading(measures=[Measure("P1", "prescription", 1, "Mesure 1", text, None, None, (), 0, len(text))])
+    rows = _signals(text, reading).signals
+    assert [(s.signal, s.finding_id, s.measure_id, s.context) for s in rows] == [
+        ("resident_overcharging", None, "P1", "measure")]
+
+
+def test_the_contract_enum_is_the_vocabulary():
+    assert load_contract("fraud_signals").column("signal").enum == load_vocabulary().ids
+    weights = load_vocabulary().weights
+    assert all(w > load_vocabulary().score["peer_bound"] for w in weights.values())
+
+
+class SignalQuestionServer(ScriptedLLMServer):
+    """The scripted server, answering signal questions as scripted: ``signal:<id>`` (or ``none``)."""
+
+    def respond(self, handler, behaviour, body):
+        if behaviour.startswith("signal:"):
+            return self._send(handler, 200, self._completion({"signal": behaviour.split(":", 1)[1]}))
+        return super().respond(handler, behaviour, body)
+
+
+def _client(server: ScriptedLLMServer) -> StructuredLLM:
+    return StructuredLLM(LLMSettings(base_url=server.base_url, model="scripted", concurrency=1, backoff_s=0.01))
+
+
+# Keyword, a figure, no stated irregularity: the rules are unsure.
+UNSURE_FEES = "Les frais de siège facturés par le groupe atteignent 388 000 € en 2023."
+UNSURE_REFERRAL = "Les faits ont été évoqués avec le parquet, qui en a été tenu informé le 4 avril 2024."
+
+
+def test_the_llm_settles_candidates_one_unit_at_a_time_and_the_pipeline_quotes():
+    text = UNSURE_FEES + "\n\n" + UNSURE_REFERRAL
+    assert _signals(text).signals == []  # rules alone: candidates, not signals
+    with SignalQuestionServer(["signal:head_office_fees_excess", "signal:none"]) as server:
+        result = _signals(text, llm=_client(server))
+        bodies = list(server.requests)
+    assert result.questions == 2 and result.failures == []
+    assert [(s.signal, s.source, s.quote) for s in result.signals] == [("head_office_fees_excess", "llm", UNSURE_FEES)]
+    assert result.signals[0].amount_eur == 388_000
+    systems = [b["messages"][0]["content"] for b in bodies]
+    assert systems[0] == systems[1] and "prosecutor_referral" in systems[0]  # fixed part first, identical
+    enums = [b["response_format"]["json_schema"]["schema"]["properties"]["signal"]["enum"] for b in bodies]
+    assert sorted(map(tuple, enums)) == [("head_office_fees_excess", "none"), ("prosecutor_referral", "none")]
+    assert all(json.loads(json.dumps(b))["messages"][1]["content"].startswith("<rapport>") for b in bodies)
+
+
+def test_an_answer_outside_the_candidates_or_a_dead_server_leaves_the_rules_answer():
+    with SignalQuestionServer(["signal:sanction", "signal:sanction", "500", "500", "500", "500"]) as server:
+        llm = StructuredLLM(LLMSettings(base_url=server.base_url, model="scripted", concurrency=1, backoff_s=0.01,
+                                        max_attempts=2))
+        result = _signals(UNSURE_FEES + "\n\n" + UNSURE_REFERRAL, llm=llm)
+    assert result.signals == []
+    assert len(result.failures) == 2 and all(f["reason"] for f in result.failures)
+
+
+def test_prompt_key_changes_with_the_vocabulary_text():
+    vocabulary = load_vocabulary()
+    assert questions.prompt_key(vocabulary).startswith(questions.PROMPT_VERSION + ".")
+    assert "{signals}" not in questions.system_prompt(vocabulary)
+
+
+def test_scores_and_separation_are_pure():
+    evaluation = score_signals({"a": {"over_capacity", "sanction"}, "b": {"fte_overdeclared"}},
+                               {"a": ["over_capacity"], "b": [], "c": ["phantom_staff"]})
+    assert evaluation.precision == 0.5 and evaluation.recall == 0.5
+    assert [sorted(d.unscored) for d in evaluation.documents] == [["sanction"], [], []]
+    sep = separation({"a": 1, "b": 3, "c": 2}, {"a": ["x"], "b": [], "c": ["y"]})
+    assert sep.separated and sep.misordered_pairs == 0
+    assert not separation({"a": 2, "b": 1}, {"a": ["x"], "b": []}).separated
+
+
+def test_development_corpus_signals_reach_the_targets_with_rules_alone():
+    """The dev corpus by other authors: recall and precision of the signals per document >= 0.9."""
+    from dataval_pipeline.analyse import read_document
+    from dataval_pipeline.anonymise.engine import get_anonymiser
+    from dataval_pipeline.findings.read import read_report
+
+    gold_path = DEV_CORPUS / "gold.jsonl"
+    assert gold_path.exists(), f"development corpus missing: {DEV_CORPUS}"
+    gold = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    engine = get_anonymiser()
+    reports = {}
+    for record in gold:
+        rid, text = read_document(DEV_CORPUS / record["file"])
+        anonymised = engine.anonymise(text).text
+        reports[rid] = (anonymised, read_report(anonymised))
+    tagged = tag_signals(reports, None)
+    evaluation = score_signals({rid: {s.signal for s in r.signals} for rid, r in tagged.items()},
+                               {g["report_id"]: g["planted"] for g in gold})
+    misses = [(d.report_id, sorted(d.false_positives), sorted(d.missed)) for d in evaluation.documents
+              if d.false_positives or d.missed]
+    assert evaluation.recall >= 0.9 and evaluation.precision >= 0.9, misses
+    assert all(s.quote and reports[rid][0][s.start:s.end].strip() for rid, r in tagged.items() for s in r.signals)
