@@ -27,7 +27,7 @@ from dataval_pipeline.findings.segment import PLACEHOLDER, Document, Line, is_pl
 from dataval_pipeline.findings.vocabulary import Vocabulary, alternation, fold, load_vocabulary, phrase_pattern
 
 _TERMINAL = ".;!?)»"
-_NUM = r"(?:n\s?[°º]|no\.?|num[ée]ro|#)?\s*"
+_NUM = r"(?:[nN]\s?[°º]|[nN][oO]\.?|[nN]um[ée]ro|NUM[ÉE]RO|#)?\s*"
 _MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
            "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
 _MAX_LINES = 14
@@ -453,6 +453,11 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
     measures: list[_FoundMeasure] = []
     body = [line for line in doc.body if line.table is None and not line.header_cell]
     list_kind: tuple[str, str] | None = None  # ("measure"|"finding", kind) announced by a heading
+    lone_labels = 0
+    for line in body:
+        fm = p.finding_match(line.text)
+        if fm and fm[2] is None and fm[3] is None and not fm[0].group("bullet"):
+            lone_labels += 1
     i = 0
     while i < len(body):
         line = body[i]
@@ -469,6 +474,8 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
         if fm and _measure_kind_after(line.text[fm[0].end():], p):
             fm = None  # "R1 – Recommandation : ..." is a measure
             mm = _measure_start(line.text, p, line.heading)
+        if fm and fm[2] is None and fm[3] is None and not fm[0].group("bullet") and lone_labels < 2:
+            fm = None  # a lone "Remarque : ..." is a note; unnumbered labels count when the report uses them
         if fm:
             m, kind, number, grade = fm
             j = _paragraph_end(body, i, p)
@@ -597,6 +604,9 @@ def _cell_type(text: str, p: _Patterns) -> str:
         return "status"
     if p.grade_cell.match(text):
         return "grade"
+    fm = p.finding_match(text, cell=True)
+    if fm and fm[0].end() == len(text) and fm[2] is None:
+        return "level"
     stripped = PLACEHOLDER.sub("", text)
     if (p.duration.fullmatch(stripped.strip()) or p.immediate.fullmatch(stripped.strip())
             or re.fullmatch(r"(?:(?:avant|au plus tard|d'ici) (?:le|au) )?\d{1,2}/\d{1,2}/\d{4}", stripped.strip())
@@ -725,6 +735,12 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 deadline = _clean(deadline_cells[0]) if deadline_cells else inline_deadline
                 measures.append(_FoundMeasure(measure_kind, number, label, wording, deadline, span[0], span[1], refs))
                 continue
+            levels = [t for t in kept if t[0] == "level"]
+            if shape not in ("finding", "level") and levels:
+                # "1 | Écart | wording | reference": the row's number is the table's, not the finding's
+                fm = p.finding_match(levels[0][1], cell=True)
+                key = {"kind": fm[1], "number": None, "grade": fm[3], "label": ""}
+                shape = "level"
             if shape in ("finding", "level"):
                 if shape == "level" and (len(wording) < 40 or any(t[0] == "number" for t in kept)
                                          or wording[-1] not in _TERMINAL):
@@ -748,9 +764,12 @@ def _read_prose(doc: Document, p: _Patterns, taken: list[tuple[int, int]]) -> li
     v = p.vocabulary
     kinds = {fold(w): kind for kind, ws in v.finding_labels.items() for w in ws}
     marker = re.compile(
-        r"(?<![\wÀ-ÿ])" + alternation(v.prose_verbs) + r"\s*(?:un|une|des|à un|à une)?\s*(?P<word>"
-        + alternation(sum(v.finding_labels.values(), [])) + r")s?(?:\s+(?P<grade>" + p.grade + r"))?(?![\wÀ-ÿ])",
+        r"(?<![\wÀ-ÿ])" + alternation(v.prose_verbs) + r"\s*(?:un|une|à un|à une)?\s*(?P<word>"
+        + alternation(sum(v.finding_labels.values(), [])) + r")(?:\s+(?P<grade>" + p.grade + r"))?(?![\wÀ-ÿ])",
         re.IGNORECASE)
+    definition = re.compile("|".join(
+        r"(?<![\wÀ-ÿ])" + re.escape(w).replace("'", "['’]") + ("" if w.endswith("'") else r"(?![\wÀ-ÿ])")
+        for w in v.raw["findings"].get("definition_words") or []) or "(?!)", re.IGNORECASE)  # exact accents
     found: list[_Found] = []
     text = doc.text
     for m in marker.finditer(text):
@@ -762,6 +781,8 @@ def _read_prose(doc: Document, p: _Patterns, taken: list[tuple[int, int]]) -> li
         start = _sentence_start(doc, m.start())
         end = _sentence_end(doc, m.end())
         wording, s, e = _span_text(doc, start, end)
+        if definition.search(wording):
+            continue  # "Un écart désigne ...": the report's conventions, not a finding
         kind = kinds.get(fold(m.group("word")).rstrip("s")) or kinds.get(fold(m.group("word")))
         if kind is None:
             continue
@@ -806,7 +827,7 @@ def _masked_labels(doc: Document, p: _Patterns, found: list[_Found]) -> list[_Fo
             numbers.setdefault(f.kind, set()).add(f.number)
     out: list[_Found] = []
     body = [line for line in doc.body if line.table is None and not line.header_cell]
-    masked = re.compile(r"^" + PLACEHOLDER.pattern + r"\s?\.?\s?(\d{1,3})\s*[:–—-]\s+(?=[A-ZÀ-Ý])")
+    masked = re.compile(r"^" + PLACEHOLDER.pattern + r"\s?\.?\s?" + _NUM + r"(\d{1,3})\s*[:–—-]\s+(?=[A-ZÀ-Ý])")
     for i, line in enumerate(body):
         m = masked.match(line.text)
         if not m or doc.in_annex(line.start):
