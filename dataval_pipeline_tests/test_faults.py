@@ -19,11 +19,15 @@ from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS, anonymised_corp
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.ingest.assets import raw_reports
 from dataval_pipeline.instance import REPO_ROOT
-from dataval_pipeline.llm.analysis import split_sections
-from dataval_pipeline.llm.assets import LLM_QUARANTINE, REPORT_CLASSIFICATIONS, report_classifications
+from dataval_pipeline.config import load_taxonomy_config
+from dataval_pipeline.findings.assets import LLM_QUARANTINE, read_findings_asset
+from dataval_pipeline.findings.read import read_report
+from dataval_pipeline.findings.rows import FINDINGS
 from dataval_pipeline.partitions import range_tags
 from dataval_pipeline.resources import LLMResource, WarehouseResource
 from dataval_pipeline.sample import generate_sample
+from dataval_pipeline.themes.classify import ASK_MARGIN_ENV, needs_model
+from dataval_pipeline.themes.evidence import finding_evidence
 from dataval_pipeline.warehouse import catalog
 from dataval_pipeline.warehouse.store import TEMP_DIR, product_dir, read_partitions
 from dataval_pipeline_tests import postgres
@@ -33,15 +37,22 @@ from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
 
 # -- the LLM server killed mid-run ----------------------------------------------------------------------------
-MAX_CHARS = 2_000  # several pieces per report, so some are answered, some in flight and some queued
-
-
-def _classify(home, instance, keys, base_url) -> dg.ExecuteInProcessResult:
-    llm = LLMResource(base_url=base_url, model="scripted", concurrency=2, max_chars_per_call=MAX_CHARS,
-                      backoff_s=0.05)
-    return dg.materialize([report_classifications], instance=instance, run_config=QUIET_LOGS,
+def _read_findings(home, instance, keys, base_url) -> dg.ExecuteInProcessResult:
+    llm = LLMResource(base_url=base_url, model="scripted", concurrency=2, backoff_s=0.05)
+    return dg.materialize([read_findings_asset], instance=instance, run_config=QUIET_LOGS,
                           resources={"warehouse": WarehouseResource(home=str(home.home)), "llm": llm},
                           tags=range_tags(keys))
+
+
+def _questions(texts: dict[str, str]) -> int:
+    """The distinct questions the themes stage asks about these reports (one per finding that needs the model)."""
+    taxonomy = load_taxonomy_config()
+    asked = set()
+    for text in texts.values():
+        for f in read_report(text).findings:
+            if needs_model(finding_evidence(f.text, f.legal_refs, f.section, taxonomy), 1.0):
+                asked.add((f.text, f.section, f.legal_refs, f.kind))
+    return len(asked)
 
 
 def _kill_when_busy(server: ScriptedLLMServer, run_over: threading.Event) -> None:
@@ -53,48 +64,48 @@ def _kill_when_busy(server: ScriptedLLMServer, run_over: threading.Event) -> Non
         time.sleep(0.01)
 
 
-def test_llm_server_killed_mid_run_quarantines_then_a_new_server_finishes(home, tmp_path):
+def test_llm_server_killed_mid_run_quarantines_then_a_new_server_finishes(home, tmp_path, monkeypatch):
+    monkeypatch.setenv(ASK_MARGIN_ENV, "1.0")  # every finding with close candidates is a question
     corpus = tmp_path / "corpus"
-    generate_sample(corpus, reports=3, seed=404, max_pages=2, with_bad_files=False)
+    generate_sample(corpus, reports=5, seed=404, max_pages=2, with_bad_files=False)
     fill_inbox(home, corpus)
     with dg.instance_for_test() as instance:
         assert materialize_reports(home, instance, [raw_reports, anonymised_corpus], anonymiser=True).success
         keys = instance.get_dynamic_partitions("reports")
         texts = {r["report_id"]: r["text"] for r in read_partitions(home, ANONYMISED_CORPUS).to_pylist()}
-        pieces = {piece for text in texts.values() for piece in split_sections(text, MAX_CHARS)}
-        assert len(pieces) >= 6
+        questions = _questions(texts)
+        assert questions >= 6  # some answered, some in flight and some queued when the server dies
 
         first, run_over = ScriptedLLMServer(delay_s=0.4).__enter__(), threading.Event()
         killer = threading.Thread(target=_kill_when_busy, args=(first, run_over))
         killer.start()
         try:
-            result = _classify(home, instance, keys, first.base_url)
+            result = _read_findings(home, instance, keys, first.base_url)
         finally:
             run_over.set()
             killer.join()
             first.__exit__(None, None, None)
         assert first.killed
-        assert result.success, "a dead LLM server must quarantine reports, not fail the run"
+        assert result.success, "a dead LLM server must quarantine requests, not fail the run"
         answered = len(list((home.cache / "llm").rglob("*.json")))  # what the client got and cached
-        assert 0 < answered < len(pieces)
-        classified = {r["report_id"] for r in read_partitions(home, REPORT_CLASSIFICATIONS).to_pylist()}
+        assert 0 < answered < questions
+        read = {r["report_id"] for r in read_partitions(home, FINDINGS).to_pylist()}
+        assert read == set(texts), "no report is lost: evidence decides where the model could not"
         quarantined = read_partitions(home, LLM_QUARANTINE).to_pylist()
-        assert quarantined, "the reports with unanswered pieces are quarantined"
-        assert classified | {r["report_id"] for r in quarantined} == set(texts), "no report is lost"
-        assert not classified & {r["report_id"] for r in quarantined}
+        assert quarantined, "the requests that got no answer are quarantined"
         for row in quarantined:
             assert row["reason"].startswith("LLM server unavailable after 4 attempts"), row["reason"]
-        metadata = result.asset_materializations_for_node("report_classifications")[0].metadata
-        assert metadata["reports_quarantined"].value == len(quarantined)
+        metadata = result.asset_materializations_for_node("read_findings")
+        quarantine_meta = next(m.metadata for m in metadata if m.asset_key == dg.AssetKey(LLM_QUARANTINE.name))
+        assert quarantine_meta["rows_in_run"].value == len(quarantined)
 
         with ScriptedLLMServer() as second:  # a new server, on a new port
             assert second.base_url != first.base_url
-            rerun = _classify(home, instance, keys, second.base_url)
+            rerun = _read_findings(home, instance, keys, second.base_url)
         assert rerun.success
-        sent = [ScriptedLLMServer._report(body) for body in second.requests]
-        assert len(sent) == len(pieces) - answered, "only the pieces not answered before are sent again"
+        sent = [b["messages"][-1]["content"] for b in second.requests]
+        assert len(sent) == questions - answered, "only the questions not answered before are sent again"
         assert len(set(sent)) == len(sent)
-        assert {r["report_id"] for r in read_partitions(home, REPORT_CLASSIFICATIONS).to_pylist()} == set(texts)
         assert read_partitions(home, LLM_QUARANTINE).num_rows == 0
 
 

@@ -10,6 +10,7 @@ import pytest
 from dataval_pipeline.anonymise.assets import anonymisation_quality, anonymised_corpus
 from dataval_pipeline.anonymise.evaluate import _compact, is_leaked
 from dataval_pipeline.ingest.assets import raw_reports
+from dataval_pipeline.findings.assets import read_findings_asset
 from dataval_pipeline.llm.assets import report_classifications
 from dataval_pipeline.ingest.normalise import collapse_whitespace
 from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
@@ -40,7 +41,7 @@ def pipeline_run(tmp_path_factory, sample_corpus):
         with ScriptedLLMServer() as llm_server:  # records every request body sent to "the LLM"
             keys = instance.get_dynamic_partitions("reports")
             third = dg.materialize(
-                [report_classifications], instance=instance, run_config=QUIET_LOGS,
+                [read_findings_asset, report_classifications], instance=instance, run_config=QUIET_LOGS,
                 resources={"warehouse": warehouse, "llm": LLMResource(base_url=llm_server.base_url, model="scripted")},
                 tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
             )
@@ -69,7 +70,9 @@ def test_no_personal_data_after_the_boundary(pipeline_run, sample_corpus):
              if is_leaked(p["kind"], p["surface"], products, compact)]
     assert not leaks, f"personal data in products: {leaks[:5]}"
     requests = collapse_whitespace(" ".join(m["content"] for r in llm_requests for m in r["messages"]))
-    assert "<PERSONNE_1>" in requests, "the LLM must have received the anonymised reports"
+    findings = [r for p in paths.warehouse.glob("findings/v*/part-*.parquet") for r in pq.read_table(p).to_pylist()]
+    assert llm_requests and any(collapse_whitespace(f["text"]) in requests for f in findings), \
+        "the LLM must have received text of the anonymised reports (one finding at a time)"
     request_leaks = [(g["report_id"], p["kind"]) for g in gold for p in g["pii"]
                      if is_leaked(p["kind"], p["surface"], _without(requests, keep), _compact(_without(requests, keep)))]
     assert not request_leaks, f"personal data sent to the LLM: {request_leaks[:5]}"

@@ -1,4 +1,4 @@
-"""Dagster glue of the LLM stage: ``report_classifications`` (and quarantined answers)."""
+"""Dagster glue of ``report_classifications``: derived from ``findings`` and ``measures``."""
 
 import datetime as dt
 import json
@@ -8,14 +8,15 @@ import dagster as dg
 
 from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS, anonymised_corpus
 from dataval_pipeline.contracts import Contract, load_contract
-from dataval_pipeline.llm.analysis import Analysis, analyse_reports
 from dataval_pipeline.llm.client import StructuredLLM
-from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION, Prompt, load_prompt
+from dataval_pipeline.llm.prompts import Prompt
 from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import LLMResource, WarehouseResource
 
 REPORT_CLASSIFICATIONS = load_contract("report_classifications")
-LLM_QUARANTINE = load_contract("llm_quarantine")
+LLM_QUARANTINE = load_contract("llm_quarantine")  # written by the findings multi-asset
+# Derivation rules of report_classifications (dataval_pipeline.themes.classify); a change means new rows.
+CLASSIFICATION_VERSION = "1"
 
 
 def anonymised_texts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, product: Contract) -> dict[str, str]:
@@ -46,54 +47,62 @@ def llm_metadata(client: StructuredLLM, prompt: Prompt) -> dict:
     }
 
 
-def _quarantine_partition(report_id: str, product: str) -> str:
-    return f"{report_id}-{product}"
+def _rows(warehouse: WarehouseResource, product: Contract, keys: list[str]) -> list[dict]:
+    """The rows of ``product`` for the reports ``keys`` that have a partition of it."""
+    present = warehouse.existing_partitions(product, keys) if keys else []
+    return warehouse.read(product, present).to_pylist() if present else []
 
 
 @product_asset(REPORT_CLASSIFICATIONS, group="llm", kinds={"llm", "parquet", "duckdb"},
-               code_version=f"prompt-{REPORT_ANALYSIS_VERSION}", deps=[anonymised_corpus], pool="llm")
+               code_version=f"themes-{CLASSIFICATION_VERSION}",
+               deps=[anonymised_corpus, dg.AssetKey("findings"), dg.AssetKey("measures")], pool="llm")
 def report_classifications(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource
 ) -> dg.MaterializeResult:
-    """Themes, severity and grounded evidence of each report, read by the LLM from the anonymised text only."""
+    """Themes, primary theme, severity and grounded evidence of each report, derived from its findings
+    (themed one by one upstream) and measures; the LLM only for a report without findings, answering with
+    the ids of numbered sentences, whose quotes the pipeline writes."""
+    from dataval_pipeline.findings.assets import optional_llm_client
+    from dataval_pipeline.findings.rows import FINDINGS, MEASURES, readings_from_rows
+    from dataval_pipeline.themes import classify_reports
+    from dataval_pipeline.themes.classify import finding_prompt, sentences_prompt
+
     texts = anonymised_texts(context, warehouse, REPORT_CLASSIFICATIONS)
-    client = llm.client(warehouse.paths.cache)
-    prompt = load_prompt()
-    results = analyse_reports(client, prompt, texts, llm.max_chars())
+    keys = list(texts)
+    readings = readings_from_rows(keys, _rows(warehouse, FINDINGS, keys), _rows(warehouse, MEASURES, keys))
+    client = optional_llm_client(llm, warehouse.paths.cache, context.log)
+    results = classify_reports({rid: (texts[rid], readings[rid]) for rid in keys}, client)
     now = dt.datetime.now(dt.timezone.utc)
+    model = client.settings.model if client is not None else "none"
     themes: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
     dropped = 0
-    for report_id, result in results.items():
-        quarantine_key = _quarantine_partition(report_id, REPORT_CLASSIFICATIONS.name)
-        if isinstance(result, Analysis):
-            warehouse.write_partition(REPORT_CLASSIFICATIONS, report_id, [{
-                "report_id": report_id, "themes": result.themes, "primary_theme": result.primary_theme,
-                "severity": result.severity, "evidence": json.dumps(result.evidence, ensure_ascii=False),
-                "dropped_quotes": result.dropped_quotes, "llm_calls": result.calls,
-                "model": client.settings.model, "prompt_version": prompt.key, "classified_at": now,
-            }])
-            warehouse.delete_partition(LLM_QUARANTINE, quarantine_key)
-            themes.update(result.themes)
-            dropped += result.dropped_quotes
-        else:
-            warehouse.delete_partition(REPORT_CLASSIFICATIONS, report_id)
-            warehouse.write_partition(LLM_QUARANTINE, quarantine_key, [{
-                "report_id": report_id, "product": REPORT_CLASSIFICATIONS.name, "reason": result,
-                "model": client.settings.model, "quarantined_at": now,
-            }])
-            reasons[result] += 1
-    for contract in (REPORT_CLASSIFICATIONS, LLM_QUARANTINE):
-        warehouse.publish_views(contract)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(len(results) - sum(reasons.values())),
-            "reports_quarantined": dg.MetadataValue.int(sum(reasons.values())),
-            **llm_metadata(client, prompt),
-            "dropped_ungrounded_quotes": dg.MetadataValue.int(dropped),
-            "themes": dg.MetadataValue.md(markdown_table(["theme", "reports"], themes.most_common())
-                                          if themes else "No report classified."),
-            "quarantine_reasons": dg.MetadataValue.md(markdown_table(["reason", "reports"], reasons.most_common())
-                                                      if reasons else "None."),
-        }
-    )
+    for report_id in keys:
+        result = results[report_id]
+        prompt = sentences_prompt() if result.source == "sentences" else finding_prompt()
+        warehouse.write_partition(REPORT_CLASSIFICATIONS, report_id, [{
+            "report_id": report_id, "themes": result.themes, "primary_theme": result.primary_theme,
+            "severity": result.severity, "evidence": json.dumps(result.evidence, ensure_ascii=False),
+            "dropped_quotes": result.dropped_quotes, "llm_calls": result.llm_calls, "source": result.source,
+            "model": model, "prompt_version": prompt.key, "classified_at": now,
+        }])
+        themes.update(result.themes)
+        sources[result.source] += 1
+        dropped += result.dropped_quotes
+        if result.error:
+            errors[result.error] += 1
+    warehouse.publish_views(REPORT_CLASSIFICATIONS)
+    metadata = {
+        "dagster/row_count": dg.MetadataValue.int(len(keys)),
+        "model": dg.MetadataValue.text(model),
+        "dropped_ungrounded_quotes": dg.MetadataValue.int(dropped),
+        "sources": dg.MetadataValue.md(markdown_table(["derived from", "reports"], sources.most_common())),
+        "themes": dg.MetadataValue.md(markdown_table(["theme", "reports"], themes.most_common())
+                                      if themes else "No report with a theme."),
+        "llm_errors": dg.MetadataValue.md(markdown_table(["reason", "reports"], errors.most_common())
+                                          if errors else "None."),
+    }
+    if client is not None:
+        metadata.update(llm_metadata(client, sentences_prompt()))
+    return dg.MaterializeResult(metadata=metadata)

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -33,7 +34,9 @@ from dataval_pipeline.themes.evidence import Evidence, evidence_themes, finding_
 # Ask the model only when the best candidate leads the second by less than this share of its score
 # (measured on the development corpus, see bench/quality.py and the README): 1.0 asks whenever there are
 # two candidates or none, 0.0 never asks.
+# DATAVAL_THEMES_ASK_MARGIN overrides it (1.0 with a strong model that should judge every close call).
 DEFAULT_ASK_MARGIN = 0.34
+ASK_MARGIN_ENV = "DATAVAL_THEMES_ASK_MARGIN"
 MAX_CANDIDATES = 4  # candidates offered to the model: a short enum is a short grammar and an easy choice
 QUOTE_MAX = 200
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -43,6 +46,10 @@ SENTENCE_SPLIT = re.compile(r"(?<=[.;!?])\s+(?=[A-ZÀ-Ý«<])|\n\s*\n|\n(?=\s*[-
 DEFICIENCY = re.compile(
     r"\b(?:n['’]|ne\b|aucun|aucune|absence|absent|insuffisan|défaut|manque|non[- ]|sans\b|pas\b|irrégul|"
     r"méconnaissance|contrevient|contraire|dépass|excède|retard)", re.IGNORECASE)
+
+
+def ask_margin_setting() -> float:
+    return float(os.environ.get(ASK_MARGIN_ENV) or DEFAULT_ASK_MARGIN)
 
 
 def finding_prompt() -> Prompt:
@@ -77,7 +84,8 @@ def finding_question(finding: Finding, candidates: list[str], taxonomy: Taxonomy
     return "\n".join(lines)
 
 
-def _needs_model(evidence: Evidence, ask_margin: float) -> bool:
+def needs_model(evidence: Evidence, ask_margin: float) -> bool:
+    """Evidence is not enough: nothing matched, or the best two candidates are close."""
     if not evidence.candidates:
         return True
     return len(evidence.candidates) > 1 and evidence.margin() < ask_margin
@@ -90,7 +98,7 @@ def _themes_with_choice(choice: str, evidence: Evidence) -> list[str]:
 
 
 def assign_finding_themes(reports: dict[str, tuple[str, ReportReading]], llm: StructuredLLM | None,
-                          ask_margin: float = DEFAULT_ASK_MARGIN,
+                          ask_margin: float | None = None,
                           taxonomy: Taxonomy | None = None) -> dict[str, FindingThemes]:
     """Themes (main first) of every finding of every report; all the model's questions in one batch.
 
@@ -98,6 +106,7 @@ def assign_finding_themes(reports: dict[str, tuple[str, ReportReading]], llm: St
     model's choice differs from evidence's best candidate, the disagreement is recorded; where its answer
     is unusable (server down, invalid after one repair), evidence decides and the error is recorded."""
     taxonomy = taxonomy or load_taxonomy_config()
+    ask_margin = ask_margin_setting() if ask_margin is None else ask_margin
     prompt = finding_prompt()
     evidence = {(rid, f.finding_id): finding_evidence(f.text, f.legal_refs, f.section, taxonomy)
                 for rid, (_, reading) in reports.items() for f in reading.findings}
@@ -106,7 +115,7 @@ def assign_finding_themes(reports: dict[str, tuple[str, ReportReading]], llm: St
         for rid, (_, reading) in reports.items():
             for finding in reading.findings:
                 ev = evidence[(rid, finding.finding_id)]
-                if _needs_model(ev, ask_margin):
+                if needs_model(ev, ask_margin):
                     candidates = tuple(ev.themes[:MAX_CANDIDATES]) or tuple(taxonomy.ids)
                     questions[(rid, finding.finding_id)] = (candidates, finding_question(finding, list(candidates), taxonomy))
     # Identical questions (a finding repeated in the summary table, a re-sent report) are asked once.
@@ -273,7 +282,7 @@ def sentences_question(sentences: list[str]) -> str:
 
 def classify_reports(reports: dict[str, tuple[str, ReportReading]], llm: StructuredLLM | None,
                      taxonomy: Taxonomy | None = None,
-                     ask_margin: float = DEFAULT_ASK_MARGIN) -> dict[str, ReportClassification]:
+                     ask_margin: float | None = None) -> dict[str, ReportClassification]:
     """``classify_report`` for many reports: findings not yet themed are themed first, and the questions
     of reports without findings go to the model in one batch."""
     taxonomy = taxonomy or load_taxonomy_config()
