@@ -312,3 +312,54 @@ def test_dev_corpus_counts_per_kind():
         if got != want:
             wrong[record["file"]] = (got, want)
     assert not wrong
+
+
+# ---------------------------------------------------------------- other layouts
+
+def test_pipe_and_tab_tables_read_like_pdf_cells():
+    text = ("Synthèse\n"
+            "| N° | Type | Constat | Référence |\n|---|---|---|---|\n"
+            "| 1 | Écart | Le plan de continuité n'est pas formalisé. | D.312-160 CASF |\n"
+            "| 2 | Remarque majeure | Les soignants ne sont pas formés à la contention. | — |\n"
+            "| 3 | Remarque | Les menus ne sont pas affichés. | — |\n"
+            "Mesures\n"
+            "N°\tNature\tMesure\tDélai\n"
+            "1\tInjonction\tFormaliser le plan de continuité.\t1 mois\n"
+            "2\tRecommandation\tFormer les soignants.\t6 mois\n")
+    reading = read_report(text)
+    assert [(f.kind, f.number, f.grade, f.legal_refs) for f in reading.findings] == [
+        ("breach", None, None, ("D.312-160 CASF",)), ("remark", None, "majeure", ()), ("remark", None, None, ())]
+    assert [(m.kind, m.number, m.text, m.deadline_days) for m in reading.measures] == [
+        ("injonction", 1, "Formaliser le plan de continuité.", 30), ("recommandation", 2, "Former les soignants.", 180)]
+    first = reading.findings[0]
+    assert text[first.start:first.end] == first.text
+
+
+def test_label_alone_upper_case_and_notes():
+    text = ("3. CONSTATS\n"
+            "ÉCART N°1\nLe registre des contentions n'est pas tenu, en méconnaissance de l'article L.311-3 du CASF.\n"
+            "Remarque : les délais indiqués courent à compter de la notification du rapport définitif.\n"
+            "Les écarts désignent ici les non-conformités ; tout manquement à une norme constitue un écart.\n"
+            "Écart n°2 (critique) : Des résidents sont enfermés la nuit.\n")
+    reading = read_report(text)
+    assert [(f.finding_id, f.grade) for f in reading.findings] == [("E1", None), ("E2", "critique")]
+    assert reading.findings[0].text.startswith("Le registre des contentions")
+
+
+def test_label_masked_by_the_anonymiser_is_recovered_from_the_numbering():
+    text = ("E.1 – Les prescriptions ne sont pas signées. (art. R.5132-3 CSP)\n"
+            "<PERSONNE_4>.2 – Les stupéfiants ne sont pas sous clé. (art. R.5132-80 CSP)\n"
+            "E.3 – Le réfrigérateur n'est pas surveillé.\n"
+            "R.1 – La liste des médicaments écrasables manque.\n")
+    reading = read_report(text)
+    assert [f.finding_id for f in reading.findings] == ["E1", "E2", "E3", "R1"]
+    assert reading.findings[1].legal_refs == ("R.5132-80 CSP",)
+
+
+def test_a_long_report_reads_in_reasonable_work():
+    """500 pages of prose with a few findings: the reader stays linear enough to finish (no timing asserted)."""
+    page = ("Le texte courant d'une page de rapport décrit ce que la mission a observé sur place. " * 12 + "\n") * 4
+    pages = [f"Rapport – EHPAD Les Chênes\nPage {n}/500\n{page}" for n in range(1, 501)]
+    pages[250] += "Écart n°1 : Le registre n'est pas tenu (art. L.311-3 CASF).\n"
+    reading = read_report("\f".join(pages))
+    assert [f.finding_id for f in reading.findings] == ["E1"]

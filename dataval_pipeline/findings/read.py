@@ -677,6 +677,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 rows[-1][1].append(lines[i])
             i += 1
         for key, cells, key_line in rows:
+            row_shape = shape
             typed: list[tuple[str, str, Line]] = []
             k = 0
             while k < len(cells):
@@ -716,10 +717,10 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
             wording = _clean(" ".join(t[1] for t in texts))
             span = (texts[0][2].start, texts[-1][2].end) if texts else (key_line.start, key_line.end)
             kind_cells = [t[1] for t in kept if t[0] == "kind"]
-            measure_kind = key.get("kind") if shape == "measure" else None
+            measure_kind = key.get("kind") if row_shape == "measure" else None
             if kind_cells:
                 measure_kind = _measure_kind(kind_cells[0], v) or measure_kind
-            if shape == "measure" or (kind_cells and shape in ("finding", "integer", "level")):
+            if row_shape == "measure" or (kind_cells and row_shape in ("finding", "integer", "level")):
                 if measure_kind is None:
                     continue
                 deadline_cells = [t[1] for t in kept if t[0] == "deadline"]
@@ -727,22 +728,22 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 for t in kept:
                     if t[0] == "finding_ref":
                         refs += _finding_refs(t[1], p)
-                if shape == "finding":
+                if row_shape == "finding":
                     refs.append((key["kind"], key["number"]))
-                number = key.get("number") if shape in ("measure", "integer") else None
+                number = key.get("number") if row_shape in ("measure", "integer") else None
                 label = key.get("label", str(number or ""))
                 wording, inline_deadline = _deadline_and_text(wording, p)
                 deadline = _clean(deadline_cells[0]) if deadline_cells else inline_deadline
                 measures.append(_FoundMeasure(measure_kind, number, label, wording, deadline, span[0], span[1], refs))
                 continue
             levels = [t for t in kept if t[0] == "level"]
-            if shape not in ("finding", "level") and levels:
+            if row_shape not in ("finding", "level") and levels:
                 # "1 | Écart | wording | reference": the row's number is the table's, not the finding's
                 fm = p.finding_match(levels[0][1], cell=True)
                 key = {"kind": fm[1], "number": None, "grade": fm[3], "label": ""}
-                shape = "level"
-            if shape in ("finding", "level"):
-                if shape == "level" and (len(wording) < 40 or any(t[0] == "number" for t in kept)
+                row_shape = "level"
+            if row_shape in ("finding", "level"):
+                if row_shape == "level" and (len(wording) < 15 or any(t[0] == "number" for t in kept)
                                          or wording[-1] not in _TERMINAL):
                     continue
                 grade = key.get("grade")
@@ -753,7 +754,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 refs = legal_refs(ref_text, v) + [r for r in legal_refs(wording, v) if r not in legal_refs(ref_text, v)]
                 wording, end = _without_trailing_refs(wording, span[1], p)
                 span = (span[0], end)
-                findings.append(_Found(key["kind"], key["number"], key["label"] if shape == "finding" else "",
+                findings.append(_Found(key["kind"], key["number"], key["label"] if row_shape == "finding" else "",
                                        wording, span[0], span[1], grade, refs, origin="table"))
     return findings, measures
 
@@ -980,7 +981,7 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
 
 
 def _tokens(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]{3,}", fold(text))}
+    return {w for w in re.findall(r"[a-z0-9]{5,}", fold(text))}  # content words: short ones are shared by all
 
 
 def _overlap(a: str, b: str) -> float:

@@ -277,7 +277,7 @@ def segment(text: str, vocabulary: Vocabulary | None = None, *, label_cells=None
     tables = _mark_tables(lines, vocabulary)
     for line in lines:
         line.bullet = bool(_BULLET.match(line.text))
-        if line.table is not None and line.title:
+        if (line.table is not None or line.header_cell) and line.title:
             line.title = False
     starts, titles = [], []
     annex = re.compile(r"^(?:\d{1,2}[.)]?\s*|[IVX]{1,5}[.)]?\s*[–—-]?\s*)?" + alternation(vocabulary.annex_words)
