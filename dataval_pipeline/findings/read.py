@@ -875,8 +875,9 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
     def is_cell(line_text: str) -> bool:
         fm = base.finding_match(line_text, cell=True)
         mm = _measure_start(line_text, base)
-        return bool((fm and fm[0].end() == len(line_text)) or (mm and mm.end() == len(line_text))
-                    or _cell_type(line_text, base) != "text")
+        if mm and mm.groupdict().get("abbr") in ("I", "V", "X") and not mm.group("word"):
+            mm = None  # "I.1 – Direction" is a numbered heading
+        return bool(fm or mm or _cell_type(line_text, base) != "text")  # labels and cells are not titles
 
     doc = segment(text, vocabulary, glued=glued, label_cells=is_cell)
     declared = _declared_words(doc, vocabulary)

@@ -183,7 +183,7 @@ def _mark_headings(lines: list[Line], vocabulary: Vocabulary, cells) -> None:
             nxt = body[i + 1] if i + 1 < len(body) else None
             if (len(text) <= 70 and text[0].isupper() and text[-1] not in _TERMINAL
                     and (prev is None or prev.text[-1] in _TERMINAL or prev.heading or prev.page != line.page)
-                    and nxt is not None and (nxt.text[0].isupper() or nxt.text[0].isdigit())
+                    and nxt is not None and (nxt.text[0].isupper() or nxt.text[0].isdigit()) and len(nxt.text) >= 40
                     and not _BULLET.match(text)):
                 line.title = True
 
