@@ -1,6 +1,9 @@
-"""Report analysis with the LLM: split long reports on sections, ground the quotes, merge the answers.
+"""The one-prompt-per-report analysis (prompt report_analysis.v2): split long reports on sections, ground
+the quotes the model typed, merge the answers.
 
-Pure logic over a ``StructuredLLM``; the Dagster asset only reads and writes rows.
+No asset uses it any more: themes come one finding at a time (``dataval_pipeline.themes``) and facts from
+narrow questions (``dataval_pipeline.facts``). It stays as the baseline ``bench/llm.py`` measures the new
+way against, and as the home of ``is_grounded``, the exact-substring guard every quote still passes.
 """
 
 from __future__ import annotations

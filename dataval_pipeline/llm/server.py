@@ -21,6 +21,19 @@ from dataval_pipeline.llm.model_files import MODEL_NAME, embedded_model_path
 from dataval_pipeline.settings import paths
 
 DEFAULT_PORT = 8765
+# llama.cpp settings of the embedded server, and why (measured with bench/llm.py on the 2-core machine):
+# - 4 parallel slots with continuous batching: generation is memory-bound, so 4 requests in flight nearly
+#   double the server's generated tokens/s (~22 -> ~42) while prompt processing, compute-bound, gains
+#   little (~77 -> ~98 tokens/s). DATAVAL_LLM_CONCURRENCY defaults to the same 4 so the slots stay full.
+# - 4,096 tokens of context per slot: a finding's question is ~600 tokens (instructions and taxonomy
+#   ~450, the finding, a few tokens out), a report without findings ~30 numbered sentences (~1,700);
+#   4,096 leaves room for the facts' candidate sentences and the benchmark's one-prompt-per-report
+#   baseline (6,000 characters per piece).
+# - threads = the machine's cores for both generation and prompt batches; temperature 0.
+# - llama.cpp's prompt cache (``cache_prompt``, on by default per request) keeps each slot's last prompt in
+#   its KV cache: every question starts with the same system message (instructions, taxonomy, answer
+#   form), so that prefix is computed once per slot and each question costs only its own tokens. Never
+#   turned off in the pipeline (only bench/llm.py's baseline and probes turn it off, to measure cold).
 PARALLEL_SLOTS = 4
 CONTEXT_PER_SLOT = 4096
 

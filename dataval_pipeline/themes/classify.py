@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from dataval_pipeline.config import Taxonomy, load_taxonomy_config
 from dataval_pipeline.findings.model import Finding, Measure, ReportReading
 from dataval_pipeline.ingest.normalise import collapse_whitespace
+from dataval_pipeline.llm.analysis import is_grounded  # the guard: an exact substring of the text
 from dataval_pipeline.llm.client import Answer, StructuredLLM
 from dataval_pipeline.llm.prompts import (
     FINDING_THEME, FINDING_THEME_VERSION, REPORT_SENTENCES, REPORT_SENTENCES_VERSION, Prompt, defuse, load_prompt,
@@ -170,12 +171,6 @@ def _quote(text: str) -> str:
         return text
     cut = text.rfind(" ", 0, QUOTE_MAX)
     return text[:cut if cut > QUOTE_MAX // 2 else QUOTE_MAX]
-
-
-def is_grounded(quote: str, text: str) -> bool:
-    """The guard: a quote counts only if it is an exact substring of the text (whitespace normalised)."""
-    quote = collapse_whitespace(quote)
-    return len(quote) >= 8 and quote in collapse_whitespace(text)
 
 
 def severity_of(findings: list[Finding], measures: list[Measure]) -> str:
