@@ -76,7 +76,7 @@ def test_evaluate_runs_the_pipeline_and_scores_every_product(tmp_path):
     assert payload["reports"] == 2 and payload["failed_steps"] == []
     metrics = {(row["product"], row["metric"]): row for row in payload["evaluation"]}
     assert {product for product, _ in metrics} >= {"findings", "measures", "extracted_facts", "report_classifications"}
-    assert metrics[("extracted_facts", "exact_finess")]["total"] == 2
+    assert metrics[("extracted_facts", "exact_match_finess")]["total"] == 2
     assert {row["metric_scope"] for row in payload["anonymisation_quality"]} >= {"ALL", "PERSONNE"}
     assert (home / "warehouse" / "findings").is_dir() and (home / "warehouse" / "dataval.duckdb").exists()
     text = _run("evaluate", str(tmp_path / "nowhere"), "--no-llm")

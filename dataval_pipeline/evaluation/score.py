@@ -61,18 +61,12 @@ def score_classifications(rows: list[dict], quarantined: int, gold: dict[str, di
 
 
 def score_fact_rows(rows: list[dict], gold: dict[str, dict], texts: dict[str, str]) -> list[Metric]:
-    """Exact match per fact (``evaluation/facts.py``), and the share of evidence quotes found in the text."""
+    """Exact match per fact and the share of evidence quotes found in the text (``evaluation/facts.py``)."""
     from dataval_pipeline.evaluation.facts import score_facts
 
-    quotes = grounded = 0
-    for row in rows:
-        text = texts.get(row["report_id"], "")
-        items = _listed(row["evidence"]) + _listed(row["measures"])
-        quotes += len(items)
-        grounded += sum(is_grounded(item["quote"], text) for item in items if item.get("quote"))
     by_report = {row["report_id"]: row for row in rows if row["report_id"] in texts}
     labelled = {rid: record["facts"] for rid, record in gold.items() if record.get("facts") and rid in texts}
-    return score_facts(by_report, labelled) + [Metric("extracted_facts", "grounded_quote_rate", grounded, quotes)]
+    return score_facts(by_report, labelled, texts=texts)
 
 
 def score_fraud(ranked: Evaluation) -> list[Metric]:
