@@ -53,6 +53,9 @@ class _Patterns:
             r"(?:\s*" + _NUM + r"(?P<num>\d{1,3})(?![\d,.]\d|[\d-]))?"
             r"(?:\s+(?P<grade2>" + self.grade + r"))?"
             r"(?:\s*\((?P<grade3>" + self.grade + r")\))?"
+            r"(?:\s*\((?P<stated>" + alternation(sum(v.finding_labels.values(), [])) + r")(?:\s+(?P<grade4>"
+            + self.grade + r"))?\))?"
+            r"(?P<ref>\s+(?:à|aux?|au regard d[eu]s?)\s+(?:l['’])?(?:articles?|art\.|arrêté|décret)[^:\n]{0,80}(?=:))?"
             r"\s*(?P<sep>[:–—-]\s*|\.\s+|$)")
         self.finding_abbr = re.compile(
             r"^(?P<bullet>[-–—•▪*]\s*)?(?P<abbr>[" + "".join(
@@ -74,7 +77,8 @@ class _Patterns:
             r"(?![\d-]|[.,]\d)\s*(?:[–—:-]\s*(?P<word>" + singular + r"))?"
             r"\s*(?P<paren>\([^)]{0,80}\))?\s*(?P<sep>[:–—-]\s*|(?=[A-ZÀ-Ýa-z])|$)")
         self.deadline_keyword = re.compile(
-            r"[(\[]?\s*(?<![\wÀ-ÿ])" + alternation(v.deadline_keywords) + r"s?\s*:\s*", re.IGNORECASE)
+            r"[(\[]?\s*(?<![\wÀ-ÿ])" + alternation(v.deadline_keywords) + r"s?(?:\s+d[e'’][^:\n()]{0,25})?\s*:\s*",
+            re.IGNORECASE)
         self.status = re.compile(r"^" + alternation(v.status_words) + r"$", re.IGNORECASE)
         self.grade_cell = re.compile(r"^" + self.grade + r"$", re.IGNORECASE)
         self.immediate = re.compile(r"(?<![\wÀ-ÿ])" + alternation(v.immediate) + r"(?![\wÀ-ÿ])", re.IGNORECASE)
@@ -104,9 +108,14 @@ class _Patterns:
             kind = self.finding_words.get(key) or self.finding_words.get(key.rstrip("s"))
             if kind is None:
                 return None
+            if m.group("stated"):  # "Constat n°2 (remarque) :": the kind is stated
+                key = fold(m.group("stated"))
+                kind = {fold(w): k for k, ws in self.vocabulary.finding_labels.items() for w in ws}.get(key, kind)
             number = int(m.group("num")) if m.group("num") else None
-            grade_word = m.group("grade1") or m.group("grade2") or m.group("grade3")
+            grade_word = m.group("grade1") or m.group("grade2") or m.group("grade3") or m.group("grade4")
             sep = m.group("sep")
+            if number is None and (fold(m.group("word")).endswith("s") or re.match(r"\s*\d", text[m.end():])):
+                return None  # "Écarts : 3 ; remarques : 2" counts, it lists nothing
             if number is None and not sep.strip() and (m.end() < len(text) or not cell):
                 return None
             if sep.startswith(".") and number is None:
@@ -474,7 +483,8 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
         if fm and _measure_kind_after(line.text[fm[0].end():], p):
             fm = None  # "R1 – Recommandation : ..." is a measure
             mm = _measure_start(line.text, p, line.heading)
-        if fm and fm[2] is None and fm[3] is None and not fm[0].group("bullet") and lone_labels < 2:
+        if (fm and fm[2] is None and fm[3] is None and not fm[0].group("bullet") and lone_labels < 2
+                and not (fm[0].groupdict().get("ref"))):
             fm = None  # a lone "Remarque : ..." is a note; unnumbered labels count when the report uses them
         if fm:
             m, kind, number, grade = fm
@@ -483,7 +493,8 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
             text, s, e = _span_text(doc, start, body[j].end)
             if text:
                 label = _clean(line.text[: m.end()]).lstrip("-–—•▪* ").rstrip(" :–—-.")
-                refs = legal_refs(text, p.vocabulary)
+                stated_ref = m.groupdict().get("ref") or ""
+                refs = legal_refs(stated_ref + " " + text if stated_ref else text, p.vocabulary)
                 text, e = _without_trailing_refs(text, e, p)
                 findings.append(_Found(kind, number, label, text, s, e, grade, refs))
             i = j + 1
@@ -535,7 +546,9 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
             j = _paragraph_end(body, i, p)
             bullet = re.match(r"^(?:[-–—•▪●◦*]|(\d{1,3})[.)])\s+", line.text)
             text, s, e = _span_text(doc, line.start + (bullet.end() if bullet else 0), body[j].end)
-            findings.append(_Found(list_kind[1], None, "", text, s, e))
+            number = int(bullet.group(1)) if bullet and bullet.group(1) else None
+            findings.append(_Found(list_kind[1], number, bullet.group(0).strip() if number else "", text, s, e,
+                                   refs=legal_refs(text, p.vocabulary)))
             i = j + 1
             continue
         i += 1
@@ -911,8 +924,9 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
     merged: list[_Found] = []
     index: dict[tuple[str, int], _Found] = {}
     for f in sorted(body_findings + prose, key=lambda f: f.start):
-        if f.number is not None and (f.kind, f.number) in index:
-            continue
+        twin = index.get((f.kind, f.number)) if f.number is not None else None
+        if twin is not None and _overlap(twin.text, f.text) >= 0.6:
+            continue  # the same finding written twice in the body
         merged.append(f)
         if f.number is not None:
             index[(f.kind, f.number)] = f
