@@ -16,35 +16,44 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dataval_pipeline.ingest.landing import inbox_files, land_inbox
-from dataval_pipeline.ingest.sensors import new_report_ids
+from dataval_pipeline.ingest.landing import current_skips, inbox_has_entries, land_inbox
+from dataval_pipeline.ingest.sensors import unregistered_report_ids
 from dataval_pipeline.instance import get_instance
 from dataval_pipeline.partitions import range_tags, report_partitions
+from dataval_pipeline.gold import install_gold
 from dataval_pipeline.sample import generate_sample
 from dataval_pipeline.settings import Paths
+from dataval_pipeline.warehouse import catalog
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def seed_inbox(paths: Paths, reports: int, seed: int, console: Console, max_pages: int = 15) -> None:
     """Fill an empty inbox with a sample corpus; gold labels and reference data go to reference/."""
-    if inbox_files(paths):
+    if inbox_has_entries(paths):
         return
     with tempfile.TemporaryDirectory(prefix="dataval-sample-") as tmp:
         summary = generate_sample(paths.inbox, Path(tmp), reports=reports, seed=seed, max_pages=max_pages)
         paths.reference.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(summary.gold_path, paths.gold)
+        install_gold(summary.gold_path, paths)  # personal-data surfaces: restricted zone, owner only
         for item in summary.reference_dir.iterdir():
             shutil.copyfile(item, paths.reference / item.name)
     console.print(f"Generated {summary.reports} sample reports and {summary.bad_files} bad files in {paths.inbox}",
                   soft_wrap=True)
 
 
-def register_inbox(paths: Paths, instance: dg.DagsterInstance) -> list[str]:
-    """Land every inbox file and add the partitions that are new; returns all registered keys."""
-    landed, _ = land_inbox(paths)
+def register_inbox(paths: Paths, instance: dg.DagsterInstance, console: Console | None = None) -> list[str]:
+    """Land every settled inbox file (waiting once for files still being written) and add the partitions
+    the landing zone holds that are not registered yet; returns all registered keys. Skipped entries are
+    printed on the operator's console with their reason."""
+    from dataval_pipeline.ingest.landing import LandingOptions
+
+    land_inbox(paths, LandingOptions.from_env(max_files=1_000_000, time_budget_s=float("inf")), wait=True)
+    if console is not None:
+        for skip in current_skips(paths):
+            console.print(f"[yellow]inbox: {skip.name!r} skipped: {skip.reason}[/yellow]", soft_wrap=True)
     existing = instance.get_dynamic_partitions(report_partitions.name)
-    new_keys = new_report_ids([f.report_id for f in landed], set(existing))
+    new_keys = unregistered_report_ids(paths, set(existing))
     if new_keys:
         instance.add_dynamic_partitions(report_partitions.name, new_keys)
     return list(instance.get_dynamic_partitions(report_partitions.name))
@@ -56,11 +65,13 @@ def _partition_files_since(paths: Paths, product: str, since: float) -> int:
 
 
 def _materialize(instance: dg.DagsterInstance, selection: list, tags: dict) -> dg.ExecuteInProcessResult:
+    from dataval_pipeline.automation import run_selection
     from dataval_pipeline.definitions import defs
 
     return dg.materialize(
         [*(defs.assets or []), *(defs.asset_checks or [])], instance=instance, resources=defs.resources,
-        tags=tags, run_config=QUIET_LOGS, raise_on_error=False, selection=dg.AssetSelection.assets(*selection),
+        tags=tags, run_config=QUIET_LOGS, raise_on_error=False,
+        selection=run_selection(selection, [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]),
     )
 
 
@@ -129,11 +140,16 @@ def print_summary(paths: Paths, console: Console) -> None:
 
 
 def _query(paths: Paths, sql: str) -> list[tuple] | None:
-    """Rows of ``sql`` on the catalog, or None when a view does not exist yet."""
-    con = duckdb.connect(str(paths.catalog), read_only=True)
+    """Rows of ``sql`` over the products, or None when a product is not there (or cannot be read): the
+    summary reads the Parquet through an in-memory DuckDB, so an analyst holding the catalog file, even
+    read-write, cannot make it fail."""
+    try:
+        con = catalog.connect(paths)
+    except duckdb.Error:
+        return None
     try:
         return con.execute(sql).fetchall()
-    except duckdb.CatalogException:
+    except duckdb.Error:
         return None
     finally:
         con.close()
@@ -208,7 +224,10 @@ def run_demo(paths: Paths, reports: int = 3, seed: int = 7, console: Console | N
 
 def _run(paths: Paths, console: Console) -> int:
     instance = get_instance(paths)
-    keys = register_inbox(paths, instance)
+    keys = register_inbox(paths, instance, console)
+    if not keys:
+        console.print("No report file has landed: nothing to materialise.")
+        return 0
     console.print(f"{len(keys)} report partition(s) registered; materialising every asset in one run…")
     results = materialize_everything(paths, instance, keys, console)
     failed = [r for r in results if not r.success]
@@ -217,7 +236,11 @@ def _run(paths: Paths, console: Console) -> int:
         for event in result.all_events:
             if event.is_step_failure:
                 console.print(f"  failed step: {event.step_key}")
-    print_summary(paths, console)
+    try:
+        print_summary(paths, console)
+    except Exception as error:  # noqa: BLE001 - the products are written; a summary problem is not a failed run
+        console.print(f"[yellow]Summary not printed ({type(error).__name__}: {error}); the products are in "
+                      f"{paths.warehouse}[/yellow]", soft_wrap=True)
     print_checks(results, console)
     return 1 if failed else 0
 

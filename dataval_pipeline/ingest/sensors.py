@@ -1,11 +1,21 @@
-"""The inbox sensor: new report files become partitions and a run, without anyone clicking."""
+"""The inbox sensor: new report files become partitions and a run, without anyone clicking.
 
+Each tick lands at most ``DATAVAL_INBOX_MAX_PER_TICK`` files within ``DATAVAL_INBOX_TICK_BUDGET_S`` seconds
+(the rest on the next tick), then registers every content of the landing zone that is not a partition yet:
+the landing zone, not a cursor, says what exists, so a file can never be skipped (a ``cp -p`` copy with an
+old modification time included), and a tick that failed half-way is completed by the next one.
+"""
+
+import json
 
 import dagster as dg
 
-from dataval_pipeline.ingest.landing import land_inbox
+from dataval_pipeline.automation import report_run_selection
+from dataval_pipeline.ingest.landing import land_inbox, landed_report_ids
 from dataval_pipeline.partitions import range_tags, report_partitions
 from dataval_pipeline.resources import WarehouseResource
+from dataval_pipeline.settings import Paths
+
 
 def new_report_ids(landed_ids: list[str], existing: set[str]) -> list[str]:
     """Keys not yet registered, in arrival order, each once (duplicates add nothing)."""
@@ -17,29 +27,42 @@ def new_report_ids(landed_ids: list[str], existing: set[str]) -> list[str]:
     return keys
 
 
+def unregistered_report_ids(paths: Paths, existing: set[str]) -> list[str]:
+    """Contents in the landing zone that are not partitions yet, in landing order."""
+    return new_report_ids(landed_report_ids(paths), existing)
+
+
 def build_inbox_sensor(targets: list[dg.AssetsDefinition]) -> dg.SensorDefinition:
     """The sensor requests one run of the per-report ``targets`` for each batch of new files."""
 
     @dg.sensor(
         name="inbox_sensor",
-        description="Watches $DATAVAL_HOME/inbox; lands new files, adds one partition per new content, "
-        "requests one run for the batch.",
+        description="Watches $DATAVAL_HOME/inbox; lands new settled files by copy (a capped number per tick), "
+        "adds one partition per new content found in the landing zone, requests one run for the batch.",
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        asset_selection=targets,
+        asset_selection=report_run_selection(targets),
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-        since = int(context.cursor or 0)
-        landed, cursor = land_inbox(warehouse.paths, since)
+        paths = warehouse.paths
+        landed_now = 0
+        try:
+            landed, report = land_inbox(paths)
+            landed_now = len(landed)
+            for line in report.log_lines():
+                context.log.warning(line) if " skipped, " in line else context.log.info(line)
+        except Exception:  # noqa: BLE001 - what did land is still registered below; the error shows in the log
+            context.log.exception("inbox: landing failed during this tick")
         existing = set(context.instance.get_dynamic_partitions(report_partitions.name))
-        keys = new_report_ids([f.report_id for f in landed], existing)
+        keys = unregistered_report_ids(paths, existing)
+        cursor = json.dumps({"partitions": len(existing) + len(keys), "landed_last_tick": landed_now})
         if not keys:
-            return dg.SensorResult(cursor=str(cursor))
+            return dg.SensorResult(cursor=cursor)
         context.log.info(f"{len(keys)} new report(s) in the inbox")
         return dg.SensorResult(
             run_requests=[dg.RunRequest(run_key=f"inbox-{keys[0]}-{keys[-1]}-{len(keys)}", tags=range_tags(keys))],
             dynamic_partitions_requests=[report_partitions.build_add_request(keys)],
-            cursor=str(cursor),
+            cursor=cursor,
         )
 
     return inbox_sensor

@@ -8,6 +8,11 @@ which no reader's ``part-*.parquet`` glob enters; the next write of the product
 removes those whose writer died (killed mid-write). Columns classified
 ``restricted`` in the contract (personal data) go only to the restricted zone,
 never to the warehouse.
+
+Each public version folder also holds ``_schema.parquet``: no rows, the
+contract's public schema. The catalog's views glob ``*.parquet``, so a product
+whose last row was removed (or that has none yet) reads as zero rows instead of
+failing; Python readers glob ``part-*.parquet`` and never see it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from dataval_pipeline.contracts import Contract
 from dataval_pipeline.settings import Paths, make_private_dir
 
 UNPARTITIONED = "all"
+SCHEMA_FILE = "_schema.parquet"
 TEMP_DIR = ".writing"  # matched neither by the readers' part-*.parquet glob nor by *.tmp
 STALE_AFTER_S = 3600  # a temporary file this old is a dead writer's, whichever host wrote it
 _TEMP_NAME = re.compile(r".+\.(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{12}\.tmp")
@@ -128,6 +134,27 @@ def atomic_write_parquet(table: pa.Table, target: Path, *, private: bool = False
             tmp.unlink()
 
 
+_schemas_checked: set[tuple[str, str]] = set()
+
+
+def ensure_schema_file(paths: Paths, contract: Contract) -> Path:
+    """The empty file with the product's public schema in its current version folder (checked once per
+    process; rewritten when the contract's schema changed, e.g. a column added in a minor version)."""
+    schema = contract.arrow_schema(include_restricted=False)
+    path = product_dir(paths.warehouse, contract) / SCHEMA_FILE
+    key = (str(path), schema.to_string())
+    if key in _schemas_checked and path.exists():
+        return path
+    try:
+        current = pq.read_schema(path).remove_metadata()
+    except (FileNotFoundError, OSError, pa.ArrowInvalid):
+        current = None
+    if current is None or not current.equals(schema):
+        atomic_write_parquet(schema.empty_table(), path)
+    _schemas_checked.add(key)
+    return path
+
+
 def write_partition(paths: Paths, contract: Contract, partition: str, rows: list[dict] | pa.Table) -> Path:
     """Replace one partition of a product; restricted columns go to the restricted zone only."""
     name = _file_name(partition)
@@ -140,6 +167,7 @@ def write_partition(paths: Paths, contract: Contract, partition: str, rows: list
         atomic_write_parquet(full, restricted_dir / name, private=True)
     target = product_dir(paths.warehouse, contract) / name
     atomic_write_parquet(public, target)
+    ensure_schema_file(paths, contract)
     return target
 
 
@@ -169,6 +197,7 @@ def existing_partitions(paths: Paths, contract: Contract, partitions: list[str])
 
 
 def delete_partition(paths: Paths, contract: Contract, partition: str) -> None:
+    ensure_schema_file(paths, contract)  # the folder never empties: views over it keep working
     for root in (paths.warehouse, paths.restricted):
         target = product_dir(root, contract) / _file_name(partition)
         target.unlink(missing_ok=True)
