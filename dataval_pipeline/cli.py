@@ -29,7 +29,7 @@ def _anonymise(args: argparse.Namespace) -> int:
     """Print the anonymised text (or JSON); exit 2 with a clear message when the file cannot be read."""
     import json
 
-    from dataval_pipeline.anonymise.engine import get_anonymiser
+    from dataval_pipeline.anonymise.engine import TextTooLong, get_anonymiser
     from dataval_pipeline.ingest.extract import Rejected, extract_text
 
     path = Path(args.path)
@@ -43,7 +43,11 @@ def _anonymise(args: argparse.Namespace) -> int:
         reason = str(error) if isinstance(error, Rejected) else f"{type(error).__name__}: {error}"
         print(f"dataval anonymise: cannot read {path}: {reason}", file=sys.stderr)
         return 2
-    result = get_anonymiser().anonymise(text)
+    try:
+        result = get_anonymiser().anonymise(text)
+    except TextTooLong as error:
+        print(f"dataval anonymise: {path} not anonymised: {error}", file=sys.stderr)
+        return 2
     if args.json:
         payload = {
             "text": result.text,

@@ -145,27 +145,11 @@ def test_span_index_answers_like_a_scan_of_every_span():
         assert index.overlaps(*query) == any(query[0] < e and s < query[1] for s, e in spans), query
 
 
-def test_segments_cover_the_text_and_never_cut_between_neighbours_presidio_merges():
-    from presidio_analyzer import RecognizerResult
-
-    text = "ab PERSON  PERSON, xx PERSON PERSON yy PHONE\nPHONE zz"
-    spans = [(m.start(), m.end()) for m in re.finditer(r"PERSON|PHONE", text)]
-    results = [RecognizerResult("X", start, end, 1.0) for start, end in spans]
-    segments = list(engine._replace_segments(text, results, size=1))
-    assert "".join(text[start:end] for start, end, _ in segments) == text
-    cuts = [end for _, end, _ in segments[:-1]]
-    assert cuts == [spans[1][1], spans[3][1], spans[4][1]], "no cut where only spaces separate two results"
-    for start, end, inside in segments:
-        assert all(text[start:end][r.start:r.end] in ("PERSON", "PHONE") for r in inside)
-    assert sum(len(inside) for _, _, inside in segments) == len(results)
-
-
-def test_a_long_text_replaced_in_segments_reads_as_in_one_piece(anonymiser, monkeypatch):
-    page = ("Mme Karine VASSEUR (tél. 06 12 34 56 78) a reçu la mission ; VASSEUR VASSEUR signe. "
+def test_a_long_text_keeps_its_lines_and_its_numbers(anonymiser):
+    page = ("Mme Karine VASSEUR (tél. 06 12 34 56 78) a reçu la mission ; VASSEUR VASSEUR signe.\n"
             "Contact : karine.vasseur@ehpad-exemple.fr.\n\n")
     text = page * 40
-    whole = anonymiser.anonymise(text)
-    monkeypatch.setattr(engine, "REPLACE_SEGMENT_CHARS", 150)
-    segmented = anonymiser.anonymise(text)
-    assert segmented == whole
-    assert all(segmented.text[e.start:e.end] == f"<{e.placeholder}>" for e in segmented.entities)
+    result = anonymiser.anonymise(text)
+    assert result.text.count("\n") == text.count("\n")
+    assert set(placeholders(result.text, "PERSONNE")) == {"1"} and "VASSEUR" not in result.text
+    assert all(result.text[e.start:e.end] == f"<{e.placeholder}>" for e in result.entities)

@@ -19,12 +19,14 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from spacy.lang.fr.stop_words import STOP_WORDS
@@ -46,6 +48,17 @@ KINDS = ("PERSONNE", "TELEPHONE", "EMAIL", "NIR", "RPPS", "IBAN", "ADRESSE", "DA
 PRIORITY = {"NIR": 0, "IBAN": 0, "RPPS": 0, "EMAIL": 1, "TELEPHONE": 1, "ADRESSE": 2, "DATE_NAISSANCE": 3, "PERSONNE": 4}
 CHUNK_CHARS = 20_000  # well under spaCy's max_length; chunks end on page or paragraph breaks
 SPACY_UNUSED_PIPES = ("parser", "lemmatizer", "morphologizer", "attribute_ruler")
+# The longest text anonymised in one call: the same bound as ingestion's (about 500 dense pages), so a
+# report that was read is never refused here; a bigger text is a clear error, not minutes of NER.
+DEFAULT_MAX_CHARS = 2_000_000
+
+
+class TextTooLong(ValueError):
+    """A text over ``DATAVAL_MAX_REPORT_CHARS`` characters."""
+
+
+def max_chars() -> int:
+    return int(os.environ.get("DATAVAL_MAX_REPORT_CHARS", DEFAULT_MAX_CHARS))
 
 _NAME_PIECE = rf"(?:{NAME_WORD}|de|du|des|d'|d’|la|le|les|l'|l’|et|&|sur|en|aux|au)"
 ESTABLISHMENT_NAME = re.compile(
@@ -81,6 +94,7 @@ _ANY_TOKEN = re.compile(r"(?<![\w'’-])(?:[^\W\d_]\.|[^\W\d_][\w'’-]*[^\W\d_]
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _INITIAL_ONLY = re.compile(rf"^[{UPPER}]\.(?:[ \t]?-?[{UPPER}]\.)?$")
 _CAPS = re.compile(rf"^{CAPS_WORD}$")
+_INITIAL_BEFORE = re.compile(rf"(?<![\w.])([{UPPER}])\.[ \t]?$")
 _ROLE_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*[,:]?[ \t]*$")
 _PERSON_VERB_AFTER = re.compile(rf"^[ \t]*(?:\([^)\n]{{1,40}}\)[ \t]*)?,?[ \t]*{alternation(lexicon.PERSON_VERBS)}(?![\w])", re.IGNORECASE)
 _ROLE_AFTER = re.compile(r"^[ \t]*(?:[,(–-]|:)[ \t]*(?:l['’]|la[ \t]+|le[ \t]+|sa[ \t]+|son[ \t]+|notre[ \t]+)?([^\W\d_][\w'’-]*)")
@@ -170,6 +184,18 @@ class SpanIndex:
 
 
 
+class _NoContextEnhancer(ContextAwareEnhancer):
+    """Presidio's context boost rescans a chunk's tokens for every match (quadratic on a long report); the
+    anonymiser decides with its own context rules, after Presidio, so scores are not boosted."""
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0, min_score_with_context_similarity=0,
+                         context_prefix_count=0, context_suffix_count=0)
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # noqa: ANN001
+        return raw_results
+
+
 @dataclass
 class _Mention:
     """A person mention: name words (folded), initials, the title's gender, and the group of pieces it
@@ -217,7 +243,8 @@ class Anonymiser:
             registry.add_recognizer(recognizer)
         self.nlp_engine = nlp_engine
         self.vocab = nlp.vocab
-        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE],
+                                       context_aware_enhancer=_NoContextEnhancer())
 
     # -- detection -----------------------------------------------------------------------------------------
     def _candidates(self, text: str) -> tuple[list[RecognizerResult], list[tuple[int, int]]]:
@@ -244,6 +271,9 @@ class Anonymiser:
         identity for numbering."""
         if not text.strip():
             return []
+        if len(text) > max_chars():
+            raise TextTooLong(f"{len(text):,} characters, over the {max_chars():,} anonymised in one call "
+                              f"(DATAVAL_MAX_REPORT_CHARS): split the document")
         hard, soft = _protection(text)
         results, ner_spans = self._candidates(text)
         ner = SpanIndex(ner_spans)
@@ -319,6 +349,8 @@ class Anonymiser:
             return any(caps[1:]) or by_ner or context or folded[0] not in lexicon.AMBIGUOUS_FIRST_NAMES
         if source == "FrSurnameFirstPersonRecognizer":
             return len(tokens) >= 2 and caps[0] and (known_first[-1] or by_ner or context)
+        if source == "FrAllCapsPersonRecognizer":
+            return len(tokens) >= 2 and (known_first[0] or known_first[-1] or by_ner or context)
         if source == "FrGivenCapsPersonRecognizer":
             return len(tokens) >= 2 and caps[-1] and (known_first[0] or by_ner or context)
         if source == "FrLowercasePersonRecognizer":
@@ -409,6 +441,10 @@ class Anonymiser:
                 beside = any(n in people[o].words for n in neighbours for o in owners)
                 if not (beside or self._is_rare(word) or _ANY_TITLE_BEFORE.search(text, max(0, span[0] - 12), span[0])):
                     continue
+            initial = _INITIAL_BEFORE.search(text, max(0, span[0] - 4), span[0])
+            if initial and any(w.startswith(fold(initial.group(1))) for o in owners for w in people[o].words
+                               if w != folded) and not taken.overlaps(initial.start(), span[0]):
+                span = (initial.start(), span[1])  # "S. Guillemot": the initial goes with the surname
             gender = _gender_before(text, span[0])
             candidates = [o for o in owners if _compatible(gender, people[o].gender)] or owners
             index = _nearest(people, candidates, span[0])
@@ -522,7 +558,7 @@ def _has_person_context(text: str, start: int, end: int) -> bool:
     of people after it ("X a chuté")."""
     line_start = max(text.rfind("\n", 0, start), text.rfind("\f", 0, start)) + 1
     before = _ROLE_BEFORE.search(text, max(line_start, start - 40), start)
-    if before and fold(before.group(1)) in lexicon.ROLES:
+    if before and _is_role(before.group(1)):
         return True
     if _CUE_BEFORE.search(text, max(line_start, start - 40), start):
         return True
@@ -530,9 +566,14 @@ def _has_person_context(text: str, start: int, end: int) -> bool:
     if _PERSON_VERB_AFTER.match(after):
         return True
     role = _ROLE_AFTER.match(after)
-    if role and fold(role.group(1)) in lexicon.ROLES:
+    if role and _is_role(role.group(1)):
         return True
     return _signs(text, line_start, start)
+
+
+def _is_role(word: str) -> bool:
+    """A role word, elided article apart ("l'inspectrice")."""
+    return re.sub(r"^(?:l|d|qu)['’]", "", fold(word)) in lexicon.ROLES
 
 
 def _signs(text: str, line_start: int, start: int) -> bool:
@@ -542,7 +583,7 @@ def _signs(text: str, line_start: int, start: int) -> bool:
         return False
     before = text[max(0, line_start - 300):line_start].rstrip()
     previous = re.split(r"[\n\f]", before)[-1].strip() if before else ""
-    return previous.endswith(",") and any(fold(w) in lexicon.ROLES for w in _WORD.findall(previous))
+    return previous.endswith(",") and any(_is_role(w) for w in _WORD.findall(previous))
 
 
 def _compatible(gender: str | None, other: str | None) -> bool:

@@ -214,6 +214,15 @@ def given_caps_person_recognizer() -> ContextSpanRecognizer:
     )
 
 
+def all_caps_person_recognizer() -> ContextSpanRecognizer:
+    """"PRÉNOM NOM" or "NOM PRÉNOM" all in capitals (signatures, headings of letters): kept with a known
+    first name, NER or a person's context only (headings in capitals are not people)."""
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrAllCapsPersonRecognizer",
+        rf"(?<![\w'’-])(?P<value>{CAPS_WORD}[ \t]+{CAPS_SURNAME})(?![\w'’-])", flags=0, score=0.9,
+    )
+
+
 def lowercase_person_recognizer() -> ContextSpanRecognizer:
     """Lower-case names of letters and quoted e-mails: a known first name and the word after it
     ("henri vidal"), or a name after a greeting or a closing ("bonjour sophie,", "cordialement, x y")."""
@@ -258,5 +267,6 @@ def french_recognizers() -> list[EntityRecognizer]:
         NirRecognizer(), labelled_nir_recognizer(), RppsRecognizer(), labelled_rpps_recognizer(), IbanRecognizer(), PhoneRecognizer(), email_recognizer(),
         birth_date_recognizer(), birth_year_recognizer(), address_recognizer(), person_address_recognizer(),
         titled_person_recognizer(), lowercase_titled_person_recognizer(), first_name_person_recognizer(),
-        surname_first_person_recognizer(), given_caps_person_recognizer(), lowercase_person_recognizer(), greeting_person_recognizer(),
+        surname_first_person_recognizer(), given_caps_person_recognizer(), all_caps_person_recognizer(),
+        lowercase_person_recognizer(), greeting_person_recognizer(),
     ]
