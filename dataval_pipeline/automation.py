@@ -50,3 +50,13 @@ def automation_sensor() -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
         "per_report_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30)
+
+
+def run_selection(assets: list[dg.AssetsDefinition], every_asset: list[dg.AssetsDefinition]) -> dg.AssetSelection:
+    """What one run over ``assets`` executes, as the sensor and the daily job do: per-report products with
+    their per-report checks; products over all reports with the whole-product checks of every per-report
+    product (``every_asset``: the code location's assets)."""
+    if all(asset.partitions_def is not None for asset in assets):
+        return report_run_selection(assets)
+    per_report = [asset for asset in every_asset if asset.partitions_def is not None]
+    return dg.AssetSelection.assets(*assets) | whole_product_checks(per_report)

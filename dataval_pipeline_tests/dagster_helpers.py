@@ -44,13 +44,14 @@ def register_and_run_all(paths: Paths, instance: dg.DagsterInstance, raise_on_er
 
 
 def _run_phases(instance, assets, keys, resources, raise_on_error):
+    from dataval_pipeline.automation import run_selection
     from dataval_pipeline.definitions import defs
 
     results = []
     for selection, tags in (([a for a in assets if a.partitions_def], range_tags(keys)),
                             ([a for a in assets if not a.partitions_def], {})):
         result = dg.materialize([*assets, *defs.asset_checks], instance=instance, resources=resources, tags=tags,
-                                run_config=QUIET_LOGS, selection=dg.AssetSelection.assets(*selection),
+                                run_config=QUIET_LOGS, selection=run_selection(selection, assets),
                                 raise_on_error=raise_on_error)
         results.append(result)
         if not result.success:

@@ -1,6 +1,7 @@
 """Contracts: valid ODCS, the source of the code's schemas, enforced as blocking checks, versioned."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,6 +25,7 @@ from dataval_pipeline_tests.dagster_helpers import register_and_run_all
 CONTRACTS = sorted(p.stem for p in contracts_dir().glob("*.yaml"))
 # Every asset of the code location is a product with a contract.
 PRODUCTS = sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())
+MAY_BE_EMPTY = {"llm_quarantine", "reference_rejects"}  # nothing quarantined, no bad reference line: no file
 
 
 def _datacontract_bin() -> str:
@@ -37,7 +39,19 @@ def test_contract_lints_against_the_odcs_schema(product):
     result = subprocess.run([_datacontract_bin(), "lint", str(contracts_dir() / f"{product}.yaml")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "valid" in result.stdout.lower()
+    # "valid" alone would also match "invalid": the summary line and the ODCS schema check must both pass
+    assert re.search(r"Data contract is valid\. Ran [1-9][0-9]* checks", result.stdout), result.stdout[-3000:]
+    assert re.search(r"passed\s*│\s*Data contract is valid against ODCS", result.stdout), result.stdout[-3000:]
+
+
+def test_the_lint_rejects_a_broken_contract(tmp_path):
+    """The lint test above can fail: a contract whose column has no physical type name is not valid ODCS."""
+    broken = yaml.safe_load((contracts_dir() / "raw_reports.yaml").read_text(encoding="utf-8"))
+    broken["schema"][0]["properties"][0]["logicalType"] = "not-a-type"
+    (tmp_path / "raw_reports.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    result = subprocess.run([_datacontract_bin(), "lint", str(tmp_path / "raw_reports.yaml")],
+                            capture_output=True, text=True, timeout=300)
+    assert not re.search(r"Data contract is valid\. Ran", result.stdout), result.stdout[-3000:]
 
 
 def test_contracts_are_released_with_a_major_bump_for_breaking_changes():
@@ -89,7 +103,10 @@ def demo_products(tmp_path_factory, sample_corpus):
 def test_every_product_of_the_sample_passes_every_check(demo_products):
     _, results = demo_products
     evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
-    assert len(evaluations) == 2 * len(PRODUCTS)
+    assert {(e.asset_key.to_user_string(), e.check_name) for e in evaluations} == \
+        {(p, c) for p in PRODUCTS for c in ("contract", "quality")}, "every check of every product ran"
+    per_report = [e for e in evaluations if e.check_name == "contract" and e.partition is not None]
+    assert {e.partition for e in per_report} == set(_registered(demo_products[0])), "one evaluation per report"
     failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata["result"].value) for e in evaluations if not e.passed]
     assert not failed, failed
 
@@ -99,7 +116,7 @@ def test_parquet_files_match_their_contracts(demo_products):
     for product in PRODUCTS:
         contract = load_contract(product)
         files = list((home.warehouse / product / f"v{contract.major}").glob("part-*.parquet"))
-        assert files, product
+        assert files or product in MAY_BE_EMPTY, product
         for path in files:
             assert pq.read_schema(path).remove_metadata() == contract.arrow_schema(include_restricted=False)
     for path in (home.restricted / "raw_reports" / "v1").glob("part-*.parquet"):
@@ -132,25 +149,59 @@ def test_a_contract_breach_blocks_downstream(home, sample_corpus, corrupt, expec
     fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2])
     with dg.instance_for_test() as instance:
         result = _materialise_with_bad_rows(home, instance, corrupt)
-        (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "contract"]
-        assert not evaluation.passed
-        message = evaluation.metadata["result"].value
-        assert expected in message and "2 row(s)" in message, message
+        evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name == "contract"]
+        assert len(evaluations) == 2, "one evaluation per report of the run"
+        for evaluation in evaluations:
+            assert not evaluation.passed and evaluation.partition is not None
+            message = evaluation.metadata["result"].value
+            assert expected in message and "1 row(s)" in message, message
         materialised = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
         assert materialised == {"raw_reports"}, "nothing downstream may run after a failed blocking check"
 
 
-def test_a_duplicate_report_id_anywhere_in_the_product_blocks(home, sample_corpus):
-    fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2])
+def test_per_report_checks_read_the_run_and_whole_product_rules_read_every_report(home, sample_corpus):
+    """A stray copy of a partition file (a bad manual fix) leaves the next report's own check green, since it
+    reads that report only, and fails the whole-product check of the daily products, with the count."""
+    names = sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2]
+    fill_inbox(home, sample_corpus, names=names[:1])
     with dg.instance_for_test() as instance:
-        assert register_and_run_all(home, instance)[0].success
+        assert all(r.success for r in register_and_run_all(home, instance))
         folder = home.warehouse / "raw_reports" / "v1"
         first = sorted(folder.glob("part-*.parquet"))[0]
-        shutil.copyfile(first, folder / "part-0000000000000000.parquet")  # a stray copy, e.g. a bad manual fix
-        result = register_and_run_all(home, instance, raise_on_error=False)[0]
-        (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "contract"]
-    assert not evaluation.passed
+        shutil.copyfile(first, folder / "part-0000000000000000.parquet")
+        fill_inbox(home, sample_corpus, names=names[1:])
+        per_report, whole = register_and_run_all(home, instance, raise_on_error=False)
+    own = [e for e in per_report.get_asset_check_evaluations()
+           if e.asset_key == dg.AssetKey("raw_reports") and e.check_name == "contract"]
+    assert own and all(e.passed for e in own), [e.metadata["result"].value for e in own if not e.passed]
+    assert not [e for e in per_report.get_asset_check_evaluations() if e.check_name == "quality"], \
+        "whole-product rules do not run with each batch of reports"
+    (evaluation,) = [e for e in whole.get_asset_check_evaluations()
+                     if e.asset_key == dg.AssetKey("raw_reports") and e.check_name == "quality"]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert "unique (whole product) on `report_id`: 1 row(s)" in evaluation.metadata["result"].value
+
+
+def test_a_row_filed_under_another_report_breaks_the_partition_rule(home, sample_corpus):
+    """What makes report ids unique over the product without reading it: each partition holds its own id."""
+    from dataval_pipeline.contracts.checks import judge_reports
+
+    fill_inbox(home, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:1])
+    with dg.instance_for_test() as instance:
+        assert register_and_run_all(home, instance)[0].success
+    contract = load_contract("raw_reports")
+    [key] = [p.stem.removeprefix("part-") for p in (home.warehouse / "raw_reports" / "v1").glob("part-*.parquet")]
+    assert judge_reports(home, contract, [key])[key][0].passed
+    for root in (home.warehouse, home.restricted):  # the same row filed under another key
+        folder = root / "raw_reports" / "v1"
+        shutil.copyfile(folder / f"part-{key}.parquet", folder / "part-00000000000000ff.parquet")
+    outcome, rows = judge_reports(home, contract, ["00000000000000ff"])["00000000000000ff"]
+    assert rows == 1 and not outcome.passed
+    assert "partition key on `report_id`: 1 row(s)" in outcome.markdown()
+
+
+def _registered(home) -> list[str]:
+    return [p.stem.removeprefix("part-") for p in (home.warehouse / "raw_reports" / "v1").glob("part-*.parquet")]
 
 
 def test_a_new_major_version_is_written_beside_the_old_one(tmp_path, monkeypatch):

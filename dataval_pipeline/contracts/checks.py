@@ -91,12 +91,12 @@ def product_connection(warehouse: WarehouseResource | Paths, keys: Sequence[str]
     for path in sorted(contracts_dir().glob("*.yaml")):
         contract = load_contract(path.stem)
         folder = product_dir(paths.warehouse, contract)
-        if keys is None:
-            if any(folder.glob("part-*.parquet")):
-                pattern = str(folder / "part-*.parquet").replace("'", "''")
-                con.execute(f"CREATE VIEW \"{contract.name}\" AS SELECT * FROM read_parquet('{pattern}')")
+        if keys is None and any(folder.glob("part-*.parquet")):
+            pattern = str(folder / "part-*.parquet").replace("'", "''")
+            con.execute(f"CREATE VIEW \"{contract.name}\" AS SELECT * FROM read_parquet('{pattern}')")
             continue
-        files = [str(f) for f in (folder / f"part-{k}.parquet" for k in [*keys, UNPARTITIONED]) if f.exists()]
+        files = [] if keys is None else [
+            str(f) for f in (folder / f"part-{k}.parquet" for k in [*keys, UNPARTITIONED]) if f.exists()]
         if files:
             con.execute(f'CREATE VIEW "{contract.name}" AS {_files_sql(files)}')
         else:  # an empty product: rules count zero rows instead of failing on a missing table
@@ -157,8 +157,7 @@ def judge_product(paths: Paths, contract: Contract, *, blocking_rules: bool, war
     errors, warned, rows = Outcome(), Outcome(), 0
     con = product_connection(paths)
     try:
-        if _has_table(con, contract):
-            rows = con.execute(f'SELECT COUNT(*) FROM "{contract.name}"').fetchone()[0]
+        rows = con.execute(f'SELECT COUNT(*) FROM "{contract.name}"').fetchone()[0]
         if blocking_rules:
             restricted = len(contract.public_columns) != len(contract.columns)
             table = _read_all(paths, contract, restricted)
@@ -166,12 +165,10 @@ def judge_product(paths: Paths, contract: Contract, *, blocking_rules: bool, war
             sql = run_sql_rules(contract, quality_rules(contract, "error"), con)
             errors.rules_checked += sql.rules_checked
             errors.failures += sql.failures
-        if _has_table(con, contract):
-            errors.failures += duplicate_keys(contract, con)
+        errors.failures += duplicate_keys(contract, con)
         errors.rules_checked += 1
         if warnings:
-            warned = run_sql_rules(contract, quality_rules(contract, "warning"), con) if _has_table(con, contract) \
-                else Outcome(rules_checked=len(quality_rules(contract, "warning")))
+            warned = run_sql_rules(contract, quality_rules(contract, "warning"), con)
     finally:
         con.close()
     return errors, warned, rows
@@ -181,10 +178,6 @@ def _read_all(paths: Paths, contract: Contract, restricted: bool) -> pa.Table:
     from dataval_pipeline.warehouse.store import read_partitions
 
     return read_partitions(paths, contract, None, restricted=restricted)
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> bool:
-    return bool(con.execute("SELECT COUNT(*) FROM duckdb_views() WHERE view_name = ?", [contract.name]).fetchone()[0])
 
 
 # --- Dagster ---------------------------------------------------------------------------------------------
