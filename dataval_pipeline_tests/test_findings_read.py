@@ -363,3 +363,33 @@ def test_a_long_report_reads_in_reasonable_work():
     pages[250] += "Écart n°1 : Le registre n'est pas tenu (art. L.311-3 CASF).\n"
     reading = read_report("\f".join(pages))
     assert [f.finding_id for f in reading.findings] == ["E1"]
+
+
+def test_one_letter_type_cells_and_stated_counts():
+    text = ("Écart n°1 : Le plan bleu n'est pas à jour.\n"
+            "Conclusion\nLa mission a relevé deux écarts et une remarque, qui appellent les mesures suivantes.\n"
+            "Mesures\nN°\nMesure\nType\nDélai\n"
+            "1\nMettre à jour le plan bleu.\nP\n3 mois\n"
+            "2\nAfficher les menus dans chaque unité.\nR\n—\n"
+            "3\nCesser toute contention non prescrite.\nI\nImmédiat\n")
+    reading = read_report(text)
+    assert [(m.kind, m.number, m.deadline_days) for m in reading.measures] == [
+        ("prescription", 1, 90), ("recommandation", 2, None), ("injonction", 3, 0)]
+    assert reading.disagreements == [{"what": "stated_counts_vs_found", "stated": [2, 1], "found": [1, 0]}]
+
+
+def test_earlier_measure_kept_in_force_is_not_a_new_one():
+    text = ("II – Nouvelles mesures\n"
+            "Prescription n°3 (maintenue) : Réunir le CVS trois fois par an.\n"
+            "Prescription n°4 : Ranger les stupéfiants dans un coffre. Délai : immédiat.\n")
+    assert [(m.kind, m.number) for m in read_report(text).measures] == [("prescription", 4)]
+
+
+def test_kind_stated_in_parentheses_and_reference_in_the_label():
+    text = ("Constat n°1 (écart) : Le règlement de fonctionnement date de 2012 (article L.311-7 du CASF).\n"
+            "Constat n°2 (remarque) : Les réunions d'équipe ne sont pas tracées.\n"
+            "Écart à l'article D.312-156 du CASF : le temps de médecin coordonnateur est de 0,2 ETP.\n"
+            "Synthèse : écarts : 2 ; remarques : 1.\n")
+    reading = read_report(text)
+    assert [(f.kind, f.number, f.legal_refs) for f in reading.findings] == [
+        ("breach", 1, ("L.311-7 CASF",)), ("remark", 2, ()), ("breach", None, ("D.312-156 CASF",))]

@@ -537,7 +537,11 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
                 inline = re.search(r"(?:en réponse|suite) (?:à|aux?) (?:l[’'])?(.{0,40})", wording)
                 if inline:
                     refs += _finding_refs(inline.group(1), p)
-                if wording.strip(" :–—-"):
+                status = re.compile(r"(?<![\wÀ-ÿ])" + alternation(p.vocabulary.status_words) + r"(?![\wÀ-ÿ])",
+                                    re.IGNORECASE)
+                if paren and status.search(paren):
+                    pass  # "Prescription n°3 (maintenue)": an earlier measure, not a new one
+                elif wording.strip(" :–—-"):
                     measures.append(_FoundMeasure(kind, number, label or "-", wording.strip(" :–—-"), deadline, s, e,
                                                   refs))
             i = j + 1
@@ -613,6 +617,8 @@ def _cell_type(text: str, p: _Patterns) -> str:
         return "empty"
     if p.kind_cell.match(text):
         return "kind"
+    if len(text) == 1 and text.isupper():
+        return "letter"  # "E" / "R" (finding kind) or "I" / "P" / "R" (measure kind) in a type column
     if p.status.match(text):
         return "status"
     if p.grade_cell.match(text):
@@ -649,6 +655,20 @@ def _is_ref_cell(text: str, p: _Patterns) -> bool:
         r"[\s,;.()°\d-]+", "", rest)
 
 
+def _letter_cell(cell: tuple[str, str, Line], letters: set[str], p: _Patterns) -> tuple[str, str, Line]:
+    """A one-letter type cell read with the table's own convention ("R" is a recommendation beside "I"/"P")."""
+    letter = cell[1]
+    v = p.vocabulary
+    measure = {a: k for k, ws in v.measure_abbreviations.items() for a in ws}
+    finding = {a: k for k, ws in v.finding_abbreviations.items() for a in ws}
+    uses_measures = any(measure.get(x) in ("injonction", "prescription") for x in letters)
+    if letter in measure and (letter not in finding or uses_measures):
+        return ("kind", v.measure_kinds[measure[letter]][0], cell[2])
+    if letter in finding:
+        return ("level", v.finding_labels[finding[letter]][0].capitalize(), cell[2])
+    return ("text", letter, cell[2])
+
+
 def _kind_cell_joined(lines: list[Line], k: int, p: _Patterns) -> tuple[str, int] | None:
     """A kind cell cut by the layout ("Recommandatio" / "n")."""
     if k + 1 < len(lines) and len(lines[k + 1].text) <= 3:
@@ -678,6 +698,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 line.table = None
             continue
         shape = first[0]
+        table_letters = {line.text for line in lines if len(line.text) == 1 and line.text.isupper()}
         rows: list[tuple[dict, list[Line], Line]] = []
         i = 0
         while i < len(lines):
@@ -724,6 +745,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
             types = [t[0] for t in kept]
             if is_status or "status" in types:
                 continue
+            kept = [_letter_cell(t, table_letters, p) if t[0] == "letter" else t for t in kept]
             texts = [t for t in kept if t[0] == "text"]
             if has_classifier and len(texts) >= 2 and len(texts[0][1]) <= 40:
                 texts = texts[1:]
@@ -872,6 +894,27 @@ def _skip_lines(doc: Document, p: _Patterns) -> set[int]:
     return skip
 
 
+def _stated_counts(doc: Document, p: _Patterns) -> tuple[int, int] | None:
+    """The report's own count, from its last sentence stating one ("la mission a relevé 10 écarts et 7 remarques")."""
+    v = p.vocabulary
+    numbers = "|".join(sorted((re.escape(w) for w in v.number_words), key=len, reverse=True))
+    count = r"(\d{1,3}|" + numbers + r"|aucun|aucune)"
+    breach = alternation([w for w, k in p.finding_words.items() if k == "breach"])
+    remark = alternation([w for w, k in p.finding_words.items() if k == "remark"])
+    pattern = re.compile(count + r"\s+" + breach + r"(?:\(?s\)?)?(?![\wÀ-ÿ])(?:(?![.;]\s).){0,60}?(?<![\wÀ-ÿ])"
+                         + count + r"\s+" + remark + r"(?:\(?s\)?)?(?![\wÀ-ÿ])", re.IGNORECASE | re.DOTALL)
+    last = None
+    for m in pattern.finditer(doc.text):
+        if not doc.in_annex(m.start()):
+            last = m
+
+    def value(token: str) -> int:
+        token = fold(token)
+        return int(token) if token.isdigit() else (0 if token.startswith("aucun") else v.number_words[token])
+
+    return (value(last.group(1)), value(last.group(2))) if last else None
+
+
 def _finding_id(kind: str, number: int | None, order: int) -> str:
     letter = "E" if kind == "breach" else "R"
     return f"{letter}{number}" if number is not None else f"{letter}u{order}"
@@ -953,6 +996,12 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
             "only_in_table": sorted(_finding_id(k, n, 0) for k, n in table_keys - body_keys),
         })
     merged.sort(key=lambda f: f.start)
+    stated = _stated_counts(doc, p)
+    if stated is not None:
+        found = (sum(f.kind == "breach" for f in merged), sum(f.kind == "remark" for f in merged))
+        if stated != found:
+            reading.disagreements.append({"what": "stated_counts_vs_found", "stated": list(stated),
+                                          "found": list(found)})
     order = {"breach": 0, "remark": 0}
     ids: set[str] = set()
     for f in merged:
