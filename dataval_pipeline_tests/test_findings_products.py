@@ -4,6 +4,7 @@ blocking checks, and extracted_facts built from them (a report without findings 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import dagster as dg
 import duckdb
@@ -144,3 +145,60 @@ def test_findings_and_measures_materialise_with_their_blocking_checks(home, samp
     # A report without any finding: no findings row, and a valid facts row with zero counts.
     assert facts[report_id_for(empty)] == (0, 0, 0, 0, 0)
     assert all(rid != report_id_for(empty) for rid, _, _ in findings)
+
+
+def _report_with_findings() -> bytes:
+    return render_pdf([
+        ("title", "Rapport d'inspection\nEHPAD Les Marronniers"),
+        ("h1", "1. Contexte"),
+        ("p", "L'EHPAD Les Marronniers (FINESS 750000010) a été inspecté sur place le 3 juin 2024. La mission a "
+              "rencontré Mme Hortense VALADIER, directrice, joignable au 06 12 34 56 78."),
+        ("h1", "2. Constats"),
+        ("p", "Écart n°1 : Les plans de soins ne sont pas réévalués, en méconnaissance de l'article L.311-3 du CASF."),
+        ("p", "Écart n°2 : Le document prévu n'a pas été présenté à la mission."),
+        ("p", "Remarque n°1 : Le classeur remis est incomplet."),
+        ("h1", "3. Mesures"),
+        ("p", "Prescription n°1 : Réévaluer chaque plan de soins (délai : 3 mois)."),
+    ], header="ARS — rapport d'inspection")
+
+
+def test_unusable_llm_answers_are_quarantined_and_findings_keep_their_evidence(home, no_llm):
+    """A model whose theme answers stay invalid after one repair: each request is an llm_quarantine row with
+    its reason, the findings are still written (evidence decides), and no personal data left in a request."""
+    from dataval_pipeline.definitions import defs
+    from dataval_pipeline.demo import QUIET_LOGS, register_inbox
+    from dataval_pipeline.partitions import range_tags
+    from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
+    from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
+
+    home.inbox.mkdir(parents=True)
+    (home.inbox / "rapport.pdf").write_bytes(_report_with_findings())
+    instance = dg.DagsterInstance.ephemeral()
+    keys = register_inbox(home, instance)
+    with ScriptedLLMServer(["theme_outside"] * 200) as server:
+        result = dg.materialize(
+            [*defs.assets, *defs.asset_checks], instance=instance, tags=range_tags(keys), run_config=QUIET_LOGS,
+            resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
+                       "llm": LLMResource(base_url=server.base_url, model="scripted", backoff_s=0.01)},
+            selection=dg.AssetSelection.assets("raw_reports", "anonymised_corpus", "findings", "measures",
+                                               "llm_quarantine", "fraud_signals"),
+        )
+        bodies = json.dumps(server.requests, ensure_ascii=False)
+    assert result.success
+    checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert checks[("llm_quarantine", "contract")] and checks[("findings", "contract")]
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    try:
+        findings = con.execute("SELECT finding_id, themes, model FROM findings ORDER BY start").fetchall()
+        quarantined = con.execute("SELECT product, request, reason, model FROM llm_quarantine").fetchall()
+    finally:
+        con.close()
+    assert [f[0] for f in findings] == ["E1", "E2", "R1"]
+    asked = [q for q in quarantined if q[0] == "findings"]
+    assert asked, "a finding without theme evidence is asked to the model"
+    for product, request, reason, model in asked:
+        assert request.startswith("themes of finding ") and "invalid answer after one repair" in reason
+        assert model == "scripted"
+    assert all(model is None for _, _, model in findings)  # no theme came from the model
+    assert "présenté à la mission" in bodies  # one short finding per question, not the report
+    assert "VALADIER" not in bodies and "06 12 34 56 78" not in bodies
