@@ -202,3 +202,17 @@ def test_unusable_llm_answers_are_quarantined_and_findings_keep_their_evidence(h
     assert all(model is None for _, _, model in findings)  # no theme came from the model
     assert "présenté à la mission" in bodies  # one short finding per question, not the report
     assert "VALADIER" not in bodies and "06 12 34 56 78" not in bodies
+
+
+def test_three_hundred_findings_are_three_hundred_rows_that_pass_the_contract():
+    from dataval_pipeline.analyse import read_findings
+
+    topics = ["le registre des entrées n'est pas tenu", "les fiches de poste ne sont pas signées",
+              "le plan de formation n'est pas formalisé", "les protocoles de soins ne sont pas actualisés"]
+    lines = ["RAPPORT D'INSPECTION", "", "1. Constats", ""]
+    lines += [f"Écart n°{i} : Dans l'unité {i}, {topics[i % 4]}, en méconnaissance de l'article L.311-3 du CASF."
+              for i in range(1, 301)]
+    read = read_findings({REPORT: "\n".join(lines)}, None, NOW)[REPORT]
+    assert len(read.findings) == 300 and {r["number"] for r in read.findings} == set(range(1, 301))
+    assert validate_schema(FINDINGS, _table(FINDINGS, read.findings)).passed
+    assert _sql_failures(FINDINGS, read.findings) == []
