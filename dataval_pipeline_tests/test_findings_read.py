@@ -393,3 +393,13 @@ def test_kind_stated_in_parentheses_and_reference_in_the_label():
     reading = read_report(text)
     assert [(f.kind, f.number, f.legal_refs) for f in reading.findings] == [
         ("breach", 1, ("L.311-7 CASF",)), ("remark", 2, ()), ("breach", None, ("D.312-156 CASF",))]
+
+
+def test_an_annex_of_measures_is_read_and_other_annexes_are_not():
+    body = "1. Constats\n" + "La mission a observé le fonctionnement courant de l'établissement. " * 20 + "\n"
+    text = (body + "Écart n°1 : Le plan bleu n'est pas à jour.\n"
+            "Annexe 1 – Tableau des mesures\nPrescription n°1 : Mettre à jour le plan bleu. Délai : 2 mois.\n"
+            "Annexe 2 – Personnes rencontrées\nRemarque n°9 : ligne d'un tableau d'annexe.\n")
+    reading = read_report(text)
+    assert [f.finding_id for f in reading.findings] == ["E1"]
+    assert [(m.measure_id, m.deadline_days) for m in reading.measures] == [("P1", 60)]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from dataval_pipeline.findings.model import Finding, Measure, ReportReading
 from dataval_pipeline.findings.segment import PLACEHOLDER, Document, Line, is_placeholder_only, segment
@@ -199,7 +199,6 @@ def legal_refs(text: str, vocabulary: Vocabulary | None = None, default_code: st
     # clauses: a code applies to the articles listed before it in the same clause
     for clause in re.split(r";|\)\s*(?=\()|\n\n", text):
         pending: list[str] = []
-        pos = 0
         events = []
         for m in _ARTICLE.finditer(clause):
             if int(m.group(2).split("-")[0]) < 10 and "-" not in m.group(2):
@@ -221,7 +220,6 @@ def legal_refs(text: str, vocabulary: Vocabulary | None = None, default_code: st
             elif what == "code":
                 previous = value
         out.extend(f"{ref} {previous}" if previous else ref for ref in pending)
-        del pos
     texts = alternation(vocabulary.legal_texts)
     text_re = re.compile(r"(?<![\wÀ-ÿ])(" + texts + r")\s+(?:(?:du|en date du)\s+(\d{1,2}(?:er)?\s+[a-zéû]+\s+\d{4})"
                          r"|(n\s?°\s*\d{2,4}-\d{1,5}))", re.IGNORECASE)
@@ -354,7 +352,7 @@ def _local_width(lines: list[Line], i: int) -> int:
     if not window:
         return 80
     window.sort()
-    return window[int(len(window) * 0.8) - (1 if len(window) * 0.8 == int(len(window) * 0.8) and window else 0)]
+    return window[min(len(window) - 1, int(len(window) * 0.8))]  # the usual width of a full line here
 
 
 _REF_END = re.compile(r"(?<![\wÀ-ÿ])(?:CASF|CSP|CSS|CRPA)\s*\)?\s*\.?\)?$")
@@ -950,7 +948,7 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
         defaults = {fold(w): k for w, k in vocabulary.undeclared_defaults.items() if fold(w) not in declared}
         if defaults:
             p = _patterns_for(vocabulary, {**declared, **defaults}, r_is_remark)
-    skip = _skip_lines(doc, p) if doc.follow_up else _skip_lines(doc, p)
+    skip = _skip_lines(doc, p)  # sections reviewing earlier measures, in any report
     table_findings, table_measures = _read_tables(doc, p)
     body_findings, body_measures = _read_labelled(doc, p, skip)
     table_findings = [f for f in table_findings if not any(
@@ -1056,4 +1054,3 @@ def _overlap(a: str, b: str) -> float:
 
 
 __all__ = ["read_report", "legal_refs", "parse_deadline"]
-_ = replace

@@ -58,10 +58,11 @@ class Document:
     lines: list[Line]  # every non-empty line, furniture included (flagged ``running``)
     tables: list[Table]
     page_count: int
-    annex_start: int  # offset where annexes begin (len(text) when none)
+    annex_start: int  # offset where the first annex begins (len(text) when none)
     follow_up: bool
     _section_starts: list[int] = field(default_factory=list)
     _section_titles: list[str] = field(default_factory=list)
+    annex_ranges: list[tuple[int, int]] = field(default_factory=list)  # annexes not read (people met, documents)
 
     @property
     def body(self) -> list[Line]:
@@ -73,7 +74,7 @@ class Document:
         return self._section_titles[i] if i >= 0 else ""
 
     def in_annex(self, offset: int) -> bool:
-        return offset >= self.annex_start
+        return any(a <= offset < b for a, b in self.annex_ranges)
 
 
 def _cell_key(text: str) -> str:
@@ -282,14 +283,19 @@ def segment(text: str, vocabulary: Vocabulary | None = None, *, label_cells=None
     starts, titles = [], []
     annex = re.compile(r"^(?:\d{1,2}[.)]?\s*|[IVX]{1,5}[.)]?\s*[–—-]?\s*)?" + alternation(vocabulary.annex_words)
                        + r"\b", re.IGNORECASE)
-    annex_start = len(text)
+    # an annex that holds findings or measures ("Annexe 2 – Tableau des mesures") is read like the body
+    kept = re.compile(alternation(vocabulary.raw["sections"].get("annex_read_words") or []), re.IGNORECASE)
+    annex_starts: list[tuple[int, bool]] = []
     for line in lines:
         if line.running or not (line.heading or line.title):
             continue
         starts.append(line.start)
         titles.append(line.text)
-        if annex.match(line.text) and line.heading and annex_start == len(text) and line.start > len(text) * 0.3:
-            annex_start = line.start
+        if annex.match(line.text) and line.heading and line.start > len(text) * 0.3:
+            annex_starts.append((line.start, not kept.search(line.text)))
+    ranges = [(start, annex_starts[n + 1][0] if n + 1 < len(annex_starts) else len(text))
+              for n, (start, skipped) in enumerate(annex_starts) if skipped]
+    annex_start = annex_starts[0][0] if annex_starts else len(text)
     title_block = " ".join(line.text for line in lines[:40] if not line.running)
     follow_up = bool(re.search(alternation(vocabulary.follow_up_title_words), title_block[:1500]))
-    return Document(text, lines, tables, page_count, annex_start, follow_up, starts, titles)
+    return Document(text, lines, tables, page_count, annex_start, follow_up, starts, titles, ranges)
