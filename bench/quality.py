@@ -57,6 +57,8 @@ def cell(metric: Metric | None) -> str:
 
 def print_table(columns: dict[str, list[Metric]], costs: dict[str, dict]) -> None:
     keys = list(dict.fromkeys((m.product, m.metric) for metrics in columns.values() for m in metrics))
+    products = list(dict.fromkeys(product for product, _ in keys))
+    keys.sort(key=lambda key: products.index(key[0]))  # one block per product, metrics in scoring order
     index = {name: {(m.product, m.metric): m for m in metrics} for name, metrics in columns.items()}
     header = ["product", "metric", *columns]
     rows = [[product, metric, *(cell(index[name].get((product, metric))) for name in columns)]
