@@ -105,3 +105,54 @@ def _keys_after_first_run(home, instance):
     result = materialize_reports(home, instance, [raw_reports])
     assert result.success
     return instance.get_dynamic_partitions("reports")
+
+
+PERSONAL_NAME = "Signalement Mme Martine DUPONTEL 06 12 34 56 78.pdf"
+
+
+def test_a_file_name_never_reaches_the_analysts_side(home, sample_corpus):
+    """A name can carry a person's name and phone number: it stays in the restricted zone; the public
+    product and the catalog show the report id and a safe label."""
+    report = sorted(sample_corpus.glob("2*.pdf"))[0]
+    home.inbox.mkdir(parents=True)
+    (home.inbox / PERSONAL_NAME).write_bytes(report.read_bytes())
+    with dg.instance_for_test() as instance:
+        result = materialize_reports(home, instance, [raw_reports])
+        assert result.success
+        log = event_log_text(instance, result.run_id)
+    [(report_id, label)] = _catalog_rows(home, "SELECT report_id, source_label FROM raw_reports")
+    assert label.startswith(f"pdf file {report_id} received ")
+    assert "source_file" not in [c[0] for c in _catalog_rows(home, "DESCRIBE raw_reports")]
+    public = [home.catalog, *home.warehouse.rglob("*.parquet"), *home.warehouse.rglob("*.sql")]
+    for fragment in ("DUPONTEL", "06 12 34 56 78"):
+        assert fragment not in log
+        for path in public:
+            assert fragment.encode() not in path.read_bytes(), path
+    restricted = read_partitions(home, load_contract("raw_reports"), restricted=True).to_pylist()
+    assert restricted[0]["source_file"] == PERSONAL_NAME
+
+
+def test_a_file_overwritten_or_landed_half_written_never_breaks_the_rows_before_it(home, sample_corpus):
+    """The inbox file is rewritten in place, first cut short (as a half-finished copy that settled), then
+    whole: each content is its own partition and row, every row's hash is its own copy's, and the
+    product's contract (unique sha256 included) holds over all of them."""
+    from dataval_pipeline.contracts.checks import judge_product
+
+    data = sorted(sample_corpus.glob("2*.pdf"))[0].read_bytes()
+    other = sorted(sample_corpus.glob("2*.pdf"))[1].read_bytes()
+    home.inbox.mkdir(parents=True)
+    path = home.inbox / "rapport.pdf"
+    contract = load_contract("raw_reports")
+    with dg.instance_for_test() as instance:
+        for content in (other, data[: len(data) // 2], data):
+            with open(path, "wb") as handle:  # same name, same inode when it exists: in place
+                handle.write(content)
+            assert materialize_reports(home, instance, [raw_reports]).success
+        rows = {r["report_id"]: r for r in read_partitions(home, contract, restricted=True).to_pylist()}
+    assert len(rows) == 3
+    for report_id, row in rows.items():
+        assert row["sha256"].startswith(report_id)
+    assert [r["status"] for r in rows.values()].count("ok") == 2
+    assert any("truncated PDF" in (r["reject_reason"] or "") for r in rows.values())
+    errors, _, count = judge_product(home, contract, blocking_rules=True, warnings=False)
+    assert count == 3 and errors.passed, errors.markdown()

@@ -297,12 +297,12 @@ def current_skips(paths: Paths) -> list[SkippedEntry]:
     return skips
 
 
-def land_inbox(paths: Paths, options: LandingOptions | None = None, *, wait: bool = False
+def land_inbox(paths: Paths, options: LandingOptions | None = None, *, wait: bool = True
                ) -> tuple[list[LandedFile], InboxReport]:
     """One pass over the inbox: land what is new and settled, account for everything else.
 
-    ``wait``: when files are still settling, wait for them once (the demo and tests); the sensor does not
-    wait, it sees them on its next tick."""
+    ``wait``: when files are still settling, wait for them once (the demo, scripts, tests); the sensor
+    passes False: it sees them on its next tick."""
     options = options or LandingOptions.from_env()
     make_private_dir(paths.restricted)
     make_private_dir(paths.landing)
@@ -329,15 +329,15 @@ def _pass(paths: Paths, options: LandingOptions) -> tuple[list[LandedFile], Inbo
     except FileNotFoundError:
         return landed, report, youngest_age
     try:
-        entries = sorted(os.scandir(inbox_fd), key=lambda e: e.name)  # dir_fd scandir: names are bytes-safe
-        for entry in entries:
-            name = os.fsencode(entry.name)
-            key = _b64(name)
-            seen.add(key)
+        entries = []
+        for entry in os.scandir(inbox_fd):  # dir_fd scandir: names are bytes-safe (os.fsencode restores them)
             try:
-                st = entry.stat(follow_symlinks=False)
+                entries.append((entry.stat(follow_symlinks=False), os.fsencode(entry.name)))
             except FileNotFoundError:  # gone between the listing and now
                 continue
+        for st, name in sorted(entries, key=lambda item: (item[0].st_mtime_ns, item[1])):  # arrival order
+            key = _b64(name)
+            seen.add(key)
             signature = _signature(st)
             previous = index.get(key)
             if previous is not None and previous.get("signature") == signature and (

@@ -47,7 +47,7 @@ def build_inbox_sensor(targets: list[dg.AssetsDefinition]) -> dg.SensorDefinitio
         paths = warehouse.paths
         landed_now = 0
         try:
-            landed, report = land_inbox(paths)
+            landed, report = land_inbox(paths, wait=False)
             landed_now = len(landed)
             for line in report.log_lines():
                 context.log.warning(line) if " skipped, " in line else context.log.info(line)
