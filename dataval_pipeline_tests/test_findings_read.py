@@ -403,3 +403,13 @@ def test_an_annex_of_measures_is_read_and_other_annexes_are_not():
     reading = read_report(text)
     assert [f.finding_id for f in reading.findings] == ["E1"]
     assert [(m.measure_id, m.deadline_days) for m in reading.measures] == [("P1", 60)]
+
+
+def test_findings_named_only_by_the_rows_of_a_measures_table():
+    text = ("Tableau de synthèse\nN°\nNature\nIntitulé\nMesure\nDélai\n"
+            "1\nÉcart\nLe plan bleu n'est pas à jour.\nPrescription\n3 mois\n"
+            "2\nRemarque\nLes menus ne sont pas affichés.\nRecommandation\n6 mois\n")
+    reading = read_report(text)
+    assert [(f.kind, f.number) for f in reading.findings] == [("breach", None), ("remark", None)]
+    assert [(m.kind, m.number, m.deadline_days) for m in reading.measures] == [
+        ("prescription", 1, 90), ("recommandation", 2, 180)]

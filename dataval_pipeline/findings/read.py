@@ -676,9 +676,11 @@ def _kind_cell_joined(lines: list[Line], k: int, p: _Patterns) -> tuple[str, int
     return None
 
 
-def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_FoundMeasure]]:
+def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_FoundMeasure], list[_Found]]:
+    """Findings and measures of table rows, and the findings measure rows name (used when nothing else does)."""
     findings: list[_Found] = []
     measures: list[_FoundMeasure] = []
+    implied: list[_Found] = []
     v = p.vocabulary
     status_headers = {fold(w) for w in ("statut", "état", "etat", "suite donnée")}
     classifier = {fold(w) for w in v.classifier_header_words}
@@ -768,6 +770,16 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 wording, inline_deadline = _deadline_and_text(wording, p)
                 deadline = _clean(deadline_cells[0]) if deadline_cells else inline_deadline
                 measures.append(_FoundMeasure(measure_kind, number, label, wording, deadline, span[0], span[1], refs))
+                levels = [t for t in kept if t[0] == "level"]
+                if row_shape in ("finding", "level") or levels:
+                    # the row also names the finding it answers: kept aside, used when nothing else lists findings
+                    if row_shape in ("finding", "level"):
+                        kind, fnumber, grade = key["kind"], key.get("number"), key.get("grade")
+                    else:
+                        fm = p.finding_match(levels[0][1], cell=True)
+                        kind, fnumber, grade = fm[1], None, fm[3]
+                    implied.append(_Found(kind, fnumber, key.get("label", "") if row_shape == "finding" else "",
+                                          wording, span[0], span[1], grade, legal_refs(wording, v), origin="implied"))
                 continue
             levels = [t for t in kept if t[0] == "level"]
             if row_shape not in ("finding", "level") and levels:
@@ -789,7 +801,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 span = (span[0], end)
                 findings.append(_Found(key["kind"], key["number"], key["label"] if row_shape == "finding" else "",
                                        wording, span[0], span[1], grade, refs, origin="table"))
-    return findings, measures
+    return findings, measures, implied
 
 
 # ---------------------------------------------------------------- prose
@@ -949,16 +961,20 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
         if defaults:
             p = _patterns_for(vocabulary, {**declared, **defaults}, r_is_remark)
     skip = _skip_lines(doc, p)  # sections reviewing earlier measures, in any report
-    table_findings, table_measures = _read_tables(doc, p)
+    table_findings, table_measures, implied_findings = _read_tables(doc, p)
     body_findings, body_measures = _read_labelled(doc, p, skip)
     table_findings = [f for f in table_findings if not any(
         line.index in skip for line in doc.lines if line.start <= f.start < line.end + 1)]
     table_measures = [m for m in table_measures if not any(
         line.index in skip for line in doc.lines if line.start <= m.start < line.end + 1)]
     taken = [(f.start, f.end) for f in body_findings + table_findings]
+    taken += [(f.start, f.end) for f in implied_findings]
     taken += [(m.start, m.end) for m in body_measures + table_measures]
     prose = _read_prose(doc, p, taken)
     body_findings += _masked_labels(doc, p, body_findings + table_findings)
+    if not (body_findings or table_findings or prose):
+        table_findings = [f for f in implied_findings if not any(
+            line.index in skip for line in doc.lines if line.start <= f.start < line.end + 1)]
 
     reading = ReportReading(follow_up=doc.follow_up)
     # body (labelled, then prose in text order); a table row repeats a body finding or adds one
