@@ -242,3 +242,18 @@ def test_a_file_the_pipeline_may_not_read_is_reported_and_the_others_land(sample
         assert landed_report_ids(home) == [report_id_for(good.read_bytes())]
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_move_mode_leaves_the_restricted_zone_the_only_place_of_the_pdf(home, sample_corpus, monkeypatch):
+    monkeypatch.setenv("DATAVAL_INBOX_MODE", "move")
+    files = fill_inbox(home, sample_corpus, names=[p.name for p in sorted(sample_corpus.glob("2*.pdf"))[:2]])
+    (home.inbox / "tube.pdf").unlink(missing_ok=True)
+    os.mkfifo(home.inbox / "tube.pdf")
+    _settle()
+    with dg.instance_for_test() as instance:
+        keys = _new_keys(_evaluate(instance, home))
+    assert sorted(keys) == sorted(report_id_for(f.read_bytes()) for f in
+                                  (sample_corpus / f.name for f in files))
+    assert os.listdir(home.inbox) == ["tube.pdf"], "landed files leave the inbox; what is not landed stays"
+    for key in keys:
+        assert landing_pdf(home, key).exists()
