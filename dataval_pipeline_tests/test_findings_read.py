@@ -413,3 +413,13 @@ def test_findings_named_only_by_the_rows_of_a_measures_table():
     assert [(f.kind, f.number) for f in reading.findings] == [("breach", None), ("remark", None)]
     assert [(m.kind, m.number, m.deadline_days) for m in reading.measures] == [
         ("prescription", 1, 90), ("recommandation", 2, 180)]
+
+
+def test_abbreviated_recommendations_under_their_heading_beside_r_remarks():
+    text = ("E1 : Le plan bleu n'est pas à jour.\nR1 : Les menus ne sont pas affichés.\n"
+            "Prescriptions\nP1 (E1) Mettre à jour le plan bleu. Délai : 1 mois.\n"
+            "Recommandations\nR1 (R1) Afficher les menus dans chaque unité.\n")
+    reading = read_report(text)
+    assert [f.finding_id for f in reading.findings] == ["E1", "R1"]
+    assert [(m.measure_id, m.kind, m.finding_ids) for m in reading.measures] == [
+        ("P1", "prescription", ("E1",)), ("R1", "recommandation", ("R1",))]

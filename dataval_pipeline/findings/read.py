@@ -481,6 +481,12 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
         if fm and _measure_kind_after(line.text[fm[0].end():], p):
             fm = None  # "R1 – Recommandation : ..." is a measure
             mm = _measure_start(line.text, p, line.heading)
+        if list_kind and list_kind[0] == "measure":
+            # under "Recommandations", "R1 (R.1) Former ..." is a recommendation whatever "R" means elsewhere
+            abbr = p.measure_abbr.match(line.text)
+            if abbr and abbr.group("abbr") in p.vocabulary.measure_abbreviations[list_kind[1]] and (
+                    abbr.group("paren") or abbr.group("sep").strip() or abbr.group("word")):
+                fm, mm = None, abbr
         if (fm and fm[2] is None and fm[3] is None and not fm[0].group("bullet") and lone_labels < 2
                 and not (fm[0].groupdict().get("ref"))):
             fm = None  # a lone "Remarque : ..." is a note; unnumbered labels count when the report uses them
