@@ -14,7 +14,7 @@ export DAGSTER_PG_PASSWORD ?=
 export DAGSTER_PG_DB ?= dagster
 export DAGSTER_PG_PORT ?= 5432
 
-.PHONY: install demo test ui bench clean lint-contracts screenshot
+.PHONY: install ocr demo test ui bench clean lint-contracts screenshot
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,16 +28,29 @@ $(CONTRACTS_STAMP):
 	$(CONTRACTS_VENV)/bin/python -m pip install -q '$(DATACONTRACT_CLI)'
 	touch $(CONTRACTS_STAMP)
 
-install: $(STAMP) $(CONTRACTS_STAMP)
+install: $(STAMP) $(CONTRACTS_STAMP) ocr
+
+# Tesseract with the French pack reads scanned (image-only) PDFs. Installed with apt-get when it is missing
+# and we may (root on Debian/Ubuntu), as .ci/run does; otherwise the target stops and says what to run.
+ocr:
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx fra; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Tesseract OCR with French (tesseract-ocr tesseract-ocr-fra)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-fra >/dev/null; \
+	else \
+	  echo "Tesseract OCR with French is needed for scanned PDFs: sudo apt-get install tesseract-ocr tesseract-ocr-fra" \
+	       "(macOS: brew install tesseract tesseract-lang), then run make again." >&2; exit 1; \
+	fi
 
 lint-contracts: $(CONTRACTS_STAMP)
 	for contract in data_contracts/*.yaml; do $(CONTRACTS_VENV)/bin/datacontract lint "$$contract" || exit 1; done
 
-demo: $(STAMP)
+demo: $(STAMP) ocr
 	$(BIN)/dataval demo
 
-test: $(STAMP) $(CONTRACTS_STAMP)
-	DATAVAL_DATACONTRACT_BIN=$(CURDIR)/$(CONTRACTS_VENV)/bin/datacontract $(BIN)/pytest
+# DATAVAL_REQUIRE_OCR: the test session stops at once if OCR is missing, instead of OCR tests adapting.
+test: $(STAMP) $(CONTRACTS_STAMP) ocr
+	DATAVAL_REQUIRE_OCR=1 DATAVAL_DATACONTRACT_BIN=$(CURDIR)/$(CONTRACTS_VENV)/bin/datacontract $(BIN)/pytest
 
 ui: $(STAMP)
 	DAGSTER_HOME="$$($(BIN)/dataval dagster-home)" $(BIN)/dagster dev -w workspace.yaml

@@ -12,6 +12,19 @@ from dataval_pipeline.sample import generate_sample
 from dataval_pipeline.settings import Paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REQUIRE_OCR_ENV = "DATAVAL_REQUIRE_OCR"  # set by `make test` (hence .ci/run): OCR is promised, not optional
+
+
+def pytest_sessionstart(session):
+    """Where OCR is promised, its absence fails the run at once: the scanned-report tests must not quietly
+    expect a rejection instead."""
+    import os
+
+    from dataval_pipeline.ingest.extract import ocr_available
+
+    if os.environ.get(REQUIRE_OCR_ENV) and not ocr_available():
+        pytest.exit(f"{REQUIRE_OCR_ENV} is set but Tesseract with the French pack is missing "
+                    "(make ocr installs it: apt-get install tesseract-ocr tesseract-ocr-fra)", returncode=1)
 
 
 @pytest.fixture(scope="session")

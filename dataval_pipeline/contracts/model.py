@@ -137,3 +137,12 @@ def load_contract(product: str) -> Contract:
         quality=tuple(table.get("quality") or ()),
         raw=raw,
     )
+
+
+def column_enum(product: str, column: str) -> tuple[str, ...]:
+    """The allowed values of one column, from its contract: code that needs the enum (an answer schema, an
+    ordering) derives it from here instead of repeating it."""
+    values = load_contract(product).column(column).enum
+    if not values:
+        raise KeyError(f"{product}.{column} has no enum in its contract")
+    return values
