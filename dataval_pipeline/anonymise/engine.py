@@ -97,7 +97,7 @@ _CAPS = re.compile(rf"^{CAPS_WORD}$")
 _INITIAL_BEFORE = re.compile(rf"(?<![\w.])([{UPPER}])\.[ \t]?$")
 _ROLE_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*[,:]?[ \t]*$")
 _PERSON_VERB_AFTER = re.compile(rf"^[ \t]*(?:\([^)\n]{{1,40}}\)[ \t]*)?,?[ \t]*{alternation(lexicon.PERSON_VERBS)}(?![\w])", re.IGNORECASE)
-_ROLE_AFTER = re.compile(r"^[ \t]*(?:[,(–-]|:)[ \t]*(?:l['’]|la[ \t]+|le[ \t]+|sa[ \t]+|son[ \t]+|notre[ \t]+)?([^\W\d_][\w'’-]*)")
+_ROLE_AFTER = re.compile(r"^(?:[ \t]*(?:[,(–-]|:)|[ \t]*[|\t]| {2,})[ \t]*(?:l['’]|la[ \t]+|le[ \t]+|sa[ \t]+|son[ \t]+|notre[ \t]+)?([^\W\d_][\w'’-]*)")
 _CUE_BEFORE = re.compile(rf"(?<![\w]){alternation(lexicon.PERSON_CUES)}[ \t]*:?[ \t]*$", re.IGNORECASE)
 PERSON_ADDRESS_CUE = re.compile(alternation(lexicon.PERSON_ADDRESS_CUES), re.IGNORECASE)
 STRONG_SOURCES = {"FrTitledPersonRecognizer", "FrLowercaseTitledPersonRecognizer", "table"}
@@ -318,6 +318,8 @@ class Anonymiser:
                 continue
             if not strong and soft.overlaps(*span):
                 continue
+            if len(word) == 1 and word.isupper() and text[span[1]:span[1] + 1] == ".":
+                span, word = (span[0], span[1] + 1), word + "."  # "Mme Odette L.": an initial, with its dot
             tokens.append((span, word))
         if not tokens:
             return []

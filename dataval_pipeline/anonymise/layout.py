@@ -117,7 +117,12 @@ def _cell_detections(text: str, kind: str, start: int, end: int, row: int) -> li
     offset = start + value.index(stripped)
     if kind == "DATE_NAISSANCE":
         return [Cell(kind, offset + m.start(), offset + m.end(), row) for m in DATE_IN_CELL.finditer(stripped)]
-    if not _is_name_cell(stripped) or all(fold(w) in lexicon.NOT_NAMES for w in re.findall(r"[^\W\d_]+", stripped)):
+    if not _is_name_cell(stripped):
+        head = re.split(r"\s*(?:,|\(|\s[–—-]\s)", stripped, maxsplit=1)[0]  # "Kader, ASH", "Lina (IDE)"
+        if head == stripped or not _is_name_cell(head):
+            return []
+        stripped = head
+    if all(fold(w) in lexicon.NOT_NAMES for w in re.findall(r"[^\W\d_]+", stripped)):
         return []
     return [Cell(kind, offset, offset + len(stripped), row)]
 

@@ -34,6 +34,8 @@ TITLE = lexicon.alternation(lexicon.TITLES, flexible_space=False)
 LOWERCASE_TITLE = lexicon.alternation(lexicon.LOWERCASE_TITLES, flexible_space=False)
 DATE = (rf"(?:\d{{1,2}}(?:er)?[ \t\n]+{lexicon.alternation(lexicon.MONTHS)}[ \t\n]+\d{{4}}"
         rf"|\d{{1,2}}[ \t]?[/.-][ \t]?\d{{1,2}}[ \t]?[/.-][ \t]?\d{{2,4}})")
+# "née à Saint-Malo le …": the place of birth between the cue and the date.
+PLACE = rf"[{UPPER}][\w'’-]*(?:[ \t-]+(?:sur|sous|en|le|la|les|de|du|d'|[{UPPER}][\w'’-]*)){{0,4}}"
 # "né en 1930", "née en mars 1931": a month and a year, or a year alone.
 BIRTH_YEAR = rf"(?:(?:{lexicon.alternation(lexicon.MONTHS)})[ \t\n]+)?(?:18|19|20)\d{{2}}"
 
@@ -117,7 +119,7 @@ def birth_date_recognizer() -> ContextSpanRecognizer:
     report dates stay readable. The cue may be separated from the date by a colon, a bracket or a line break."""
     return ContextSpanRecognizer(
         "DATE_NAISSANCE", "FrBirthDateRecognizer",
-        rf"(?:(?<![\w])n[ée]e?s?(?:\(e\))?[ \t]*[\n]?[ \t]*(?:le[ \t\n]+|:[ \t\n]*)?"
+        rf"(?:(?<![\w])n[ée]e?s?(?:\(e\))?(?:[ \t\n]+(?:à|au|en)[ \t\n]+{PLACE})?[ \t]*[\n]?[ \t]*(?:le[ \t\n]+|:[ \t\n]*)?"
         rf"|(?:date|année)[ \t\n]+de[ \t\n]+naissance[ \t\n]*(?:\([^)\n]{{0,20}}\))?[ \t]*:?[ \t\n]*"
         rf"|(?<![\w])D\.?[ \t]?D\.?[ \t]?N\.?[ \t]*:?[ \t\n]*)"
         rf"(?P<value>{DATE})",
