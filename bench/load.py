@@ -10,8 +10,16 @@ on 10,000 reports. Prints tables.
    pipeline writes them) and a fraud_features product synthesised from the contracts' Arrow schemas;
    the blocking contract check's work on them, and analysts' queries through the DuckDB catalog
    (a theme count, the fraud_watchlist view), opened read-only as analysts do.
+4. Inbox burst: 500 files dropped at once (distinct PDFs, duplicates and a few hostile entries: a FIFO,
+   links, a folder, hidden and temporary names, a non-UTF-8 name), taken by the real inbox sensor tick
+   after tick with its per-tick cap: every entry is accounted for (landed or skipped with a reason), time
+   per file and per tick.
+5. Analyst sessions: runs of the per-report stages while another process holds the catalog, read-only
+   then read-write: every run succeeds, and the time spent publishing catalog views is printed (the bound
+   on what an analyst can cost a run).
 
-Usage: python bench/load.py [--reports 1000] [--max-pages 15] [--analyst-reports 10000] [--seed 9090]
+Usage: python bench/load.py [--reports 1000] [--max-pages 15] [--analyst-reports 10000] [--inbox-files 500]
+                            [--seed 9090] [--skip-backfill] [--only-inbox]
 """
 
 from __future__ import annotations
@@ -22,7 +30,10 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -117,7 +128,7 @@ def materialize(paths: Paths, instance: dg.DagsterInstance, keys: list[str]) -> 
     from dataval_pipeline.definitions import defs
 
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
-    selected = [a for a in assets if a.key.path[-1] in STAGES]
+    selected = [a for a in assets if any(key.path[-1] in STAGES for key in a.keys)]
     resources = {**defs.resources, "warehouse": WarehouseResource(home=str(paths.home)), "anonymiser": AnonymiserResource()}
     return dg.materialize([*assets, *defs.asset_checks], instance=instance, resources=resources,
                           tags=range_tags(keys), run_config=QUIET_LOGS, raise_on_error=False,
@@ -341,22 +352,172 @@ def analyst_scale(paths: Paths, reports: int, seed: int) -> None:
                 ("query", "rows", "first run (s)", "median of 3 more (s)"), rows)
 
 
+# -- 4: 500 files dropped at once, taken by the sensor --------------------------------------------------------
+def _hostile_entries(inbox: Path, outside: Path) -> int:
+    """Entries that are not report files; returns how many."""
+    os.mkfifo(inbox / "tube.pdf")
+    os.symlink(outside, inbox / "lien vers l'extérieur.pdf")
+    os.symlink(inbox / "absent.pdf", inbox / "lien cassé.pdf")
+    (inbox / "dossier.pdf").mkdir()
+    (inbox / ".DS_Store").write_bytes(b"\0" * 64)
+    (inbox / "envoi.pdf.part").write_bytes(b"%PDF-1.4 partial")
+    return 6
+
+
+def inbox_burst(paths: Paths, files: int, seed: int) -> None:
+    from dataval_pipeline.definitions import defs
+    from dataval_pipeline.ingest.landing import current_skips, landed_report_ids, read_sidecar
+
+    source = paths.home / "burst-source"
+    generate_sample(source, reports=20, seed=seed + 2, max_pages=3, with_bad_files=False)
+    pdfs = [p.read_bytes() for p in sorted(source.glob("*.pdf"))]
+    paths.inbox.mkdir(parents=True, exist_ok=True)
+    outside = paths.home / "outside.pdf"
+    outside.write_bytes(pdfs[0])
+    hostile = _hostile_entries(paths.inbox, outside)
+    duplicates = files // 20
+    distinct = files - hostile - duplicates
+    contents = {}
+    for index in range(distinct):  # distinct contents: a sample report with its own trailing comment
+        data = pdfs[index % len(pdfs)] + f"\n% deposit {index}\n".encode()
+        name = os.fsencode(str(paths.inbox)) + b"/" + (f"dépôt {index:04d}.pdf".encode() if index % 50
+                                                      else f"d\xe9p\xf4t {index:04d}.pdf".encode("latin-1"))
+        with open(name, "wb") as handle:
+            handle.write(data)
+        contents[index] = data
+    for index in range(duplicates):  # the same bytes under another name
+        (paths.inbox / f"copie {index:04d}.pdf").write_bytes(contents[index])
+    entries = len(os.listdir(paths.inbox))
+    bytes_total = sum(len(d) for d in contents.values()) + sum(len(contents[i]) for i in range(duplicates))
+    time.sleep(float(os.environ.get("DATAVAL_INBOX_SETTLE_S", "3")) + 0.2)  # dropped at once, then settled
+
+    sensor = defs.resolve_sensor_def("inbox_sensor")
+    rows, registered, cursor = [], [], None
+    with dg.instance_for_test() as instance:
+        started = time.perf_counter()
+        for tick in range(1, 100):
+            tick_started = time.perf_counter()
+            context = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                              resources={"warehouse": WarehouseResource(home=str(paths.home))})
+            result = sensor(context)
+            keys = [k for r in result.dynamic_partitions_requests or [] for k in r.partition_keys]
+            if keys:
+                instance.add_dynamic_partitions("reports", keys)
+            registered += keys
+            cursor = result.cursor
+            rows.append((tick, len(keys), time.perf_counter() - tick_started))
+            if not keys:
+                break
+        total_s = time.perf_counter() - started
+    names = sum(len(read_sidecar(paths, key).get("names", [])) for key in landed_report_ids(paths))
+    skips = current_skips(paths)
+    print(f"\nInbox burst: {entries} entries dropped at once ({distinct} distinct PDFs, {duplicates} duplicates "
+          f"under other names, {hostile} entries that are not report files; {bytes_total / 1e6:.1f} MB), "
+          "taken by the inbox sensor (DATAVAL_INBOX_MAX_PER_TICK="
+          f"{os.environ.get('DATAVAL_INBOX_MAX_PER_TICK', '200')})")
+    print_table("Sensor ticks", ("tick", "partitions added", "seconds"), rows)
+    print_table("Accounting", ("what", "count"), [
+        ("entries in the inbox", entries),
+        ("partitions registered (distinct contents)", len(set(registered))),
+        ("names recorded in the landing sidecars", names),
+        ("entries skipped with a reason", len(skips)),
+        ("unaccounted (entries - names - skipped)", entries - names - len(skips)),
+    ])
+    for reason, count in sorted({s.reason: sum(1 for t in skips if t.reason == s.reason) for s in skips}.items()):
+        print(f"- skipped ({count}): {reason}")
+    print(f"\nall ticks: {total_s:.1f} s, {1000 * total_s / max(1, entries):.1f} ms per inbox entry, "
+          f"{bytes_total / 1e6 / total_s:.1f} MB/s copied and hashed")
+
+
+# -- 5: runs while an analyst holds the catalog ---------------------------------------------------------------
+ANALYST = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
+if sys.argv[2] == "rw":
+    con.execute("CREATE TABLE analyst_notes AS SELECT 1 AS note")
+print(con.execute("SELECT COUNT(*) FROM raw_reports").fetchone()[0], flush=True)
+sys.stdin.read()
+print(con.execute("SELECT COUNT(*) FROM raw_reports").fetchone()[0], flush=True)
+"""
+
+
+def analyst_sessions(paths: Paths, seed: int) -> None:
+    published: list[float] = []
+    refresh = catalog.refresh
+
+    def timed_refresh(target: Paths) -> list[str]:
+        started = time.perf_counter()
+        try:
+            return refresh(target)
+        finally:
+            published.append(time.perf_counter() - started)
+
+    catalog.refresh = timed_refresh
+    rows = []
+    try:
+        instance = get_instance(paths)
+        paths.inbox.mkdir(parents=True, exist_ok=True)
+        for index, mode in enumerate(("none", "ro", "rw")):
+            batch = paths.home / f"batch-{index}"
+            generate_sample(batch, reports=2, seed=seed + 10 + index, max_pages=2, with_bad_files=False)
+            for pdf in batch.glob("*.pdf"):
+                shutil.copyfile(pdf, paths.inbox / pdf.name)
+            before = set(instance.get_dynamic_partitions("reports"))
+            keys = [k for k in register_inbox(paths, instance) if k not in before]
+            analyst = None
+            if mode != "none":
+                analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(paths.catalog), mode], text=True,
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                analyst.stdout.readline()
+            published.clear()
+            started = time.perf_counter()
+            result = materialize(paths, instance, keys)
+            run_s = time.perf_counter() - started
+            seen = ""
+            if analyst is not None:
+                seen, _ = analyst.communicate("", timeout=60)
+            rows.append((f"analyst {'absent' if mode == 'none' else 'read-only' if mode == 'ro' else 'read-write'}",
+                         "yes" if result.success else "NO", len(keys), run_s, len(published), max(published, default=0.0),
+                         seen.strip() or "-"))
+    finally:
+        catalog.refresh = refresh
+    print_table("Runs of raw_reports + anonymised_corpus while another process holds the catalog",
+                ("session", "run succeeded", "new reports", "run (s)", "catalog publications",
+                 "slowest publication (s)", "analyst's count after"), rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--max-pages", type=int, default=15)
     parser.add_argument("--analyst-reports", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=9090, help="a seed the tests do not use")
-    parser.add_argument("--skip-backfill", action="store_true", help="only the synthetic scale part")
+    parser.add_argument("--skip-backfill", action="store_true", help="skip parts 1 and 2")
+    parser.add_argument("--inbox-files", type=int, default=500)
+    parser.add_argument("--only-inbox", action="store_true", help="only parts 4 and 5")
     args = parser.parse_args()
     for variable in ("DAGSTER_HOME", "DAGSTER_PG_HOST"):  # a throwaway local instance, never the user's
         os.environ.pop(variable, None)
     with tempfile.TemporaryDirectory(prefix="dataval-load-") as tmp:
+        if args.only_inbox:
+            home = Paths(Path(tmp) / "inbox")
+            os.environ["DATAVAL_HOME"] = str(home.home)
+            inbox_burst(home, args.inbox_files, args.seed)
+            sessions = Paths(Path(tmp) / "sessions")
+            os.environ["DATAVAL_HOME"] = str(sessions.home)
+            analyst_sessions(sessions, args.seed)
+            return
         if not args.skip_backfill:
             home = Paths(Path(tmp) / "backfill")
             os.environ["DATAVAL_HOME"] = str(home.home)
             backfill_and_incremental(home, args.reports, args.max_pages, args.seed)
         analyst_scale(Paths(Path(tmp) / "scale"), args.analyst_reports, args.seed)
+        home = Paths(Path(tmp) / "inbox")
+        os.environ["DATAVAL_HOME"] = str(home.home)
+        inbox_burst(home, args.inbox_files, args.seed)
+        sessions = Paths(Path(tmp) / "sessions")
+        os.environ["DATAVAL_HOME"] = str(sessions.home)
+        analyst_sessions(sessions, args.seed)
         os.environ.pop("DAGSTER_HOME", None)
 
 
