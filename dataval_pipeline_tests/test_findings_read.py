@@ -423,3 +423,12 @@ def test_abbreviated_recommendations_under_their_heading_beside_r_remarks():
     assert [f.finding_id for f in reading.findings] == ["E1", "R1"]
     assert [(m.measure_id, m.kind, m.finding_ids) for m in reading.measures] == [
         ("P1", "prescription", ("E1",)), ("R1", "recommandation", ("R1",))]
+
+
+def test_sub_numbered_and_dashed_labels():
+    text = ("Écart n°2.1 : Le plan bleu manque.\nÉcart n°2.2 : Le registre des entrées manque.\n"
+            "Remarque 3.1 – Les menus manquent.\nE-4 : Le document unique de délégation n'est pas signé.\n"
+            "Synthèse\nN°\nConstat\nÉcart n°2.1\nPlan bleu absent.\nÉcart n°2.2\nRegistre absent.\n")
+    reading = read_report(text)
+    assert [(f.finding_id, f.number, f.label) for f in reading.findings] == [
+        ("E2.1", None, "Écart n°2.1"), ("E2.2", None, "Écart n°2.2"), ("R3.1", None, "Remarque 3.1"), ("E4", 4, "E-4")]

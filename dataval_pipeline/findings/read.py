@@ -50,7 +50,7 @@ class _Patterns:
         self.finding_label = re.compile(
             r"^(?P<bullet>[-–—•▪*]\s*)?(?P<word>" + word + r")(?![\wÀ-ÿ])"
             r"(?:\s+(?P<grade1>" + self.grade + r"))?"
-            r"(?:\s*" + _NUM + r"(?P<num>\d{1,3})(?![\d,.]\d|[\d-]))?"
+            r"(?:\s*" + _NUM + r"(?P<num>\d{1,3})(?P<sub>(?:\.\d{1,2}){1,2})?(?![\d,.]\d|[\d-]))?"
             r"(?:\s+(?P<grade2>" + self.grade + r"))?"
             r"(?:\s*\((?P<grade3>" + self.grade + r")\))?"
             r"(?:\s*\((?P<stated>" + alternation(sum(v.finding_labels.values(), [])) + r")(?:\s+(?P<grade4>"
@@ -58,9 +58,9 @@ class _Patterns:
             r"(?P<ref>\s+(?:à|aux?|au regard d[eu]s?)\s+(?:l['’])?(?:articles?|art\.|arrêté|décret)[^:\n]{0,80}(?=:))?"
             r"\s*(?P<sep>[:–—-]\s*|\.\s+|$)")
         self.finding_abbr = re.compile(
-            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<abbr>[" + "".join(
-                a for ws in v.finding_abbreviations.values() for a in ws) + r"])\s?\.?\s?(?P<num>\d{1,3})"
-            r"(?![\d-]|[.,]\d)\s*(?P<sep>[:–—-]\s*|$)")
+            r"^(?P<bullet>[-–—•▪*]\s*)?(?P<abbr>" + "|".join(sorted(
+                (re.escape(a) for ws in v.finding_abbreviations.values() for a in ws), key=len, reverse=True))
+            + r")\s?[.-]?\s?(?P<num>\d{1,3})(?P<sub>(?:\.\d{1,2}){1,2})?(?![\d-]|[.,]\d)\s*(?P<sep>[:–—-]\s*|$)")
         kinds = alternation([w for ws in v.measure_kinds.values() for w in ws])
         singular = alternation([w for ws in v.measure_kinds.values() for w in ws if not fold(w).endswith("s")])
         self.kind_word = re.compile(r"(?<![\wÀ-ÿ])(" + kinds + r")(?![\wÀ-ÿ])", re.IGNORECASE)
@@ -111,14 +111,14 @@ class _Patterns:
             if m.group("stated"):  # "Constat n°2 (remarque) :": the kind is stated
                 key = fold(m.group("stated"))
                 kind = {fold(w): k for k, ws in self.vocabulary.finding_labels.items() for w in ws}.get(key, kind)
-            number = int(m.group("num")) if m.group("num") else None
+            number = int(m.group("num")) if m.group("num") and not m.group("sub") else None
             grade_word = m.group("grade1") or m.group("grade2") or m.group("grade3") or m.group("grade4")
             sep = m.group("sep")
-            if number is None and (fold(m.group("word")).endswith("s") or re.match(r"\s*\d", text[m.end():])):
+            if m.group("num") is None and (fold(m.group("word")).endswith("s") or re.match(r"\s*\d", text[m.end():])):
                 return None  # "Écarts : 3 ; remarques : 2" counts, it lists nothing
-            if number is None and not sep.strip() and (m.end() < len(text) or not cell):
+            if m.group("num") is None and not sep.strip() and (m.end() < len(text) or not cell):
                 return None
-            if sep.startswith(".") and number is None:
+            if sep.startswith(".") and m.group("num") is None:
                 return None  # "Constats. La mission..." introduces a paragraph, it is not a label
             if not m.group("word")[0].isupper() and not m.group("bullet"):
                 return None  # a wrapped line of prose ("écart majeur à l'article ...")
@@ -130,13 +130,19 @@ class _Patterns:
             kind = next(k for k, ws in self.vocabulary.finding_abbreviations.items() if abbr in ws)
             if kind == "remark" and not self.r_is_remark:
                 return None
-            return m, kind, int(m.group("num")), None
+            return m, kind, None if m.group("sub") else int(m.group("num")), None
         return None
 
 
 def _month_patterns() -> list[str]:
     return [phrase_pattern(m) for m in ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
                                          "septembre", "octobre", "novembre", "décembre")]
+
+
+def _numbering(m: re.Match) -> str | None:
+    """The number of a label as written ("3", "2.1"), None when unnumbered."""
+    groups = m.groupdict()
+    return (groups["num"] + (groups.get("sub") or "")) if groups.get("num") else None
 
 
 def _measure_kind(word: str, vocabulary: Vocabulary) -> str | None:
@@ -284,6 +290,11 @@ class _Found:
     grade: str | None = None
     refs: list[str] = field(default_factory=list)
     origin: str = "body"  # body | table | prose
+    numbering: str | None = None  # "3", or "2.1" for a sub-numbered label (``number`` is then None)
+
+    def __post_init__(self) -> None:
+        if self.numbering is None and self.number is not None:
+            self.numbering = str(self.number)
 
 
 @dataclass
@@ -463,7 +474,7 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
     lone_labels = 0
     for line in body:
         fm = p.finding_match(line.text)
-        if fm and fm[2] is None and fm[3] is None and not fm[0].group("bullet"):
+        if fm and _numbering(fm[0]) is None and fm[3] is None and not fm[0].group("bullet"):
             lone_labels += 1
     i = 0
     while i < len(body):
@@ -487,7 +498,7 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
             if abbr and abbr.group("abbr") in p.vocabulary.measure_abbreviations[list_kind[1]] and (
                     abbr.group("paren") or abbr.group("sep").strip() or abbr.group("word")):
                 fm, mm = None, abbr
-        if (fm and fm[2] is None and fm[3] is None and not fm[0].group("bullet") and lone_labels < 2
+        if (fm and _numbering(fm[0]) is None and fm[3] is None and not fm[0].group("bullet") and lone_labels < 2
                 and not (fm[0].groupdict().get("ref"))):
             fm = None  # a lone "Remarque : ..." is a note; unnumbered labels count when the report uses them
         if fm:
@@ -500,7 +511,7 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
                 stated_ref = m.groupdict().get("ref") or ""
                 refs = legal_refs(stated_ref + " " + text if stated_ref else text, p.vocabulary)
                 text, e = _without_trailing_refs(text, e, p)
-                findings.append(_Found(kind, number, label, text, s, e, grade, refs))
+                findings.append(_Found(kind, number, label, text, s, e, grade, refs, numbering=_numbering(m)))
             i = j + 1
             continue
         if mm or (list_kind and list_kind[0] == "measure" and line.bullet):
@@ -598,9 +609,11 @@ def _key_shape(body: list[Line], i: int, p: _Patterns) -> tuple[str, int, dict] 
         fm = p.finding_match(text, cell=True)
         if fm and fm[0].end() == len(text):
             m, kind, number, grade = fm
-            if not _measure_kind_after(body[i + n].text if i + n < len(body) else "", p) or number is None:
-                shape = "finding" if number is not None else "level"
-                return shape, n, {"kind": kind, "number": number, "grade": grade, "label": text}
+            numbering = _numbering(m)
+            if not _measure_kind_after(body[i + n].text if i + n < len(body) else "", p) or numbering is None:
+                shape = "finding" if numbering is not None else "level"
+                return shape, n, {"kind": kind, "number": number, "grade": grade, "label": text,
+                                  "numbering": numbering}
         mm = _measure_start(text, p)
         if mm and mm.end() == len(text) and not mm.group("paren"):
             word = mm.groupdict().get("word")
@@ -628,7 +641,7 @@ def _cell_type(text: str, p: _Patterns) -> str:
     if p.grade_cell.match(text):
         return "grade"
     fm = p.finding_match(text, cell=True)
-    if fm and fm[0].end() == len(text) and fm[2] is None:
+    if fm and fm[0].end() == len(text) and _numbering(fm[0]) is None:
         return "level"
     stripped = PLACEHOLDER.sub("", text)
     if (p.duration.fullmatch(stripped.strip()) or p.immediate.fullmatch(stripped.strip())
@@ -806,7 +819,8 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 wording, end = _without_trailing_refs(wording, span[1], p)
                 span = (span[0], end)
                 findings.append(_Found(key["kind"], key["number"], key["label"] if row_shape == "finding" else "",
-                                       wording, span[0], span[1], grade, refs, origin="table"))
+                                       wording, span[0], span[1], grade, refs, origin="table",
+                                       numbering=key.get("numbering")))
     return findings, measures, implied
 
 
@@ -931,9 +945,10 @@ def _stated_counts(doc: Document, p: _Patterns) -> tuple[int, int] | None:
     return (value(last.group(1)), value(last.group(2))) if last else None
 
 
-def _finding_id(kind: str, number: int | None, order: int) -> str:
+def _finding_id(kind: str, numbering: int | str | None, order: int) -> str:
+    """"E3", "R2", "E2.1" from the label's number; "Eu1", "Ru2" by order when unnumbered."""
     letter = "E" if kind == "breach" else "R"
-    return f"{letter}{number}" if number is not None else f"{letter}u{order}"
+    return f"{letter}{numbering}" if numbering is not None else f"{letter}u{order}"
 
 
 def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabulary | None = None) -> ReportReading:
@@ -987,25 +1002,25 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
     merged: list[_Found] = []
     index: dict[tuple[str, int], _Found] = {}
     for f in sorted(body_findings + prose, key=lambda f: f.start):
-        twin = index.get((f.kind, f.number)) if f.number is not None else None
+        twin = index.get((f.kind, f.numbering)) if f.numbering is not None else None
         if twin is not None and _overlap(twin.text, f.text) >= 0.6:
             continue  # the same finding written twice in the body
         merged.append(f)
-        if f.number is not None:
-            index[(f.kind, f.number)] = f
+        if f.numbering is not None:
+            index[(f.kind, f.numbering)] = f
     body_keys = set(index)
-    table_keys: set[tuple[str, int]] = set()
+    table_keys: set[tuple[str, str]] = set()
     for f in table_findings:
-        if f.number is not None:
-            table_keys.add((f.kind, f.number))
-            twin = index.get((f.kind, f.number))
+        if f.numbering is not None:
+            table_keys.add((f.kind, f.numbering))
+            twin = index.get((f.kind, f.numbering))
             if twin is not None:
                 if twin.grade is None and f.grade:
                     twin.grade = f.grade
                 if not twin.refs and f.refs:
                     twin.refs = f.refs
                 continue
-            index[(f.kind, f.number)] = f
+            index[(f.kind, f.numbering)] = f
         elif any(_overlap(f.text, g.text) >= 0.6 for g in merged if g.kind == f.kind):
             continue
         merged.append(f)
@@ -1026,7 +1041,7 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
     ids: set[str] = set()
     for f in merged:
         order[f.kind] += 1
-        finding_id = _finding_id(f.kind, f.number, order[f.kind])
+        finding_id = _finding_id(f.kind, f.numbering, order[f.kind])
         while finding_id in ids:
             finding_id += "b"
         ids.add(finding_id)
