@@ -785,7 +785,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 if row_shape == "finding":
                     refs.append((key["kind"], key["number"]))
                 number = key.get("number") if row_shape in ("measure", "integer") else None
-                label = key.get("label", str(number or ""))
+                label = key.get("label", str(number or "")) if row_shape in ("measure", "integer") else ""
                 wording, inline_deadline = _deadline_and_text(wording, p)
                 deadline = _clean(deadline_cells[0]) if deadline_cells else inline_deadline
                 measures.append(_FoundMeasure(measure_kind, number, label, wording, deadline, span[0], span[1], refs))
