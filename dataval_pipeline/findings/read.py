@@ -194,6 +194,11 @@ def _declared_words(doc: Document, vocabulary: Vocabulary) -> dict[str, str]:
 _ARTICLE = re.compile(r"(?<![\wÀ-ÿ.])([LRD])\s?\.?\s?(\d{1,4}(?:-\d{1,4}){0,4})(?![\d])")
 
 
+def _is_article(m: re.Match) -> bool:
+    """"L.311-3", "R.4311-4", "D 312-156" are articles; "R1", "R 3", "E12" are finding labels."""
+    return "-" in m.group(2) or len(m.group(2)) >= 3
+
+
 def legal_refs(text: str, vocabulary: Vocabulary | None = None, default_code: str | None = None) -> list[str]:
     """Normalised references: "D.312-155-0 CASF", "R.4311-4 CSP", "arrêté du 7 septembre 1999"."""
     vocabulary = vocabulary or load_vocabulary()
@@ -207,7 +212,7 @@ def legal_refs(text: str, vocabulary: Vocabulary | None = None, default_code: st
         pending: list[str] = []
         events = []
         for m in _ARTICLE.finditer(clause):
-            if int(m.group(2).split("-")[0]) < 10 and "-" not in m.group(2):
+            if not _is_article(m):
                 continue  # "R 3": a remark, not an article
             events.append((m.start(), "ref", f"{m.group(1)}.{m.group(2)}"))
         for m in code_re.finditer(clause):
@@ -664,12 +669,14 @@ def _is_ref_cell(text: str, p: _Patterns) -> bool:
     """A cell of legal references only ("Art. L.331-8-1 et R.331-8", "CASF", "R.4311-4 et R.4311-5 CSP")."""
     if re.match(r"^art(?:icles?|\.)\s", text, re.IGNORECASE):
         return True
-    rest = _ARTICLE.sub(" ", text)
+    articles = [m for m in _ARTICLE.finditer(text) if _is_article(m)]
+    if not articles and not re.search(alternation(list(p.vocabulary.codes)), text):
+        return False
+    rest = _ARTICLE.sub(lambda m: " " if _is_article(m) else m.group(0), text)
     codes = [name for names in p.vocabulary.codes.values() for name in names] + list(p.vocabulary.codes)
     rest = re.sub(alternation(codes + ["et", "à", "du", "de la", "des", "art", "articles", "article", "suivants"]),
                   " ", rest, flags=re.IGNORECASE)
-    return bool(_ARTICLE.search(text) or re.search(alternation(list(p.vocabulary.codes)), text)) and not re.sub(
-        r"[\s,;.()°\d-]+", "", rest)
+    return not re.sub(r"[\s,;.()°\d-]+", "", rest)
 
 
 def _letter_cell(cell: tuple[str, str, Line], letters: set[str], p: _Patterns) -> tuple[str, str, Line]:
