@@ -432,3 +432,10 @@ def test_sub_numbered_and_dashed_labels():
     reading = read_report(text)
     assert [(f.finding_id, f.number, f.label) for f in reading.findings] == [
         ("E2.1", None, "Écart n°2.1"), ("E2.2", None, "Écart n°2.2"), ("R3.1", None, "Remarque 3.1"), ("E4", 4, "E-4")]
+
+
+def test_measure_linked_in_its_wording():
+    text = ("Écart n°3 : Le registre des entrées n'est pas tenu.\n"
+            "Injonction n°1 : En réponse à l'écart n°3, ouvrir et tenir le registre des entrées. Délai : 15 jours.\n")
+    reading = read_report(text)
+    assert [(m.measure_id, m.finding_ids, m.deadline_days) for m in reading.measures] == [("I1", ("E3",), 15)]

@@ -554,7 +554,8 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
                 if trailing and _finding_refs(trailing.group(1), p):
                     refs += _finding_refs(trailing.group(1), p)
                     wording = wording[: trailing.start()].rstrip()
-                inline = re.search(r"(?:en réponse|suite) (?:à|aux?) (?:l[’'])?(.{0,40})", wording)
+                inline = re.search(alternation(p.vocabulary.raw["measures"].get("link_words") or ["(?!)"])
+                                   + r"\s*(?:l['’]|les?\s+|la\s+)?(.{0,40})", wording, re.IGNORECASE)
                 if inline:
                     refs += _finding_refs(inline.group(1), p)
                 status = re.compile(r"(?<![\wÀ-ÿ])" + alternation(p.vocabulary.status_words) + r"(?![\wÀ-ÿ])",
