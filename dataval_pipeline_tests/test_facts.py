@@ -25,7 +25,6 @@ from dataval_pipeline.findings.model import Finding, Measure, ReportReading
 from dataval_pipeline.identifiers import finess_with_check_digit
 from dataval_pipeline.ingest.extract import extract_text
 from dataval_pipeline.ingest.normalise import collapse_whitespace
-from dataval_pipeline.llm.analysis import is_grounded
 from dataval_pipeline.llm.client import LLMSettings, StructuredLLM
 from dataval_pipeline.partitions import range_tags
 from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
@@ -35,6 +34,11 @@ from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 DEV_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev"
 FINESS = finess_with_check_digit("45000312")
 LEGAL_ENTITY = finess_with_check_digit("45000098")
+
+
+def is_grounded(quote: str, text: str) -> bool:
+    """A quote counts only as an exact substring of the text (whitespace normalised)."""
+    return len(quote) >= 8 and collapse_whitespace(quote) in collapse_whitespace(text)
 
 
 def _value(text: str, field: str, reading: ReportReading | None = None):
