@@ -61,7 +61,7 @@ def _decide(reading: FieldReading, answer: q.QuestionAnswer | None) -> tuple[Fac
     choice = answer.choice
     if choice is None:  # "none": nothing among the candidates answers; an ambiguous rule value stays
         return rule, None, False
-    if rule is not None and rules._key(choice.value) == rules._key(rule.value):
+    if rule is not None and rules.value_key(choice.value) == rules.value_key(rule.value):
         return Fact(rule.value, rule.quote, rule.start, rule.end, "both"), None, False
     llm_fact = Fact(choice.value, choice.quote, choice.start, choice.end, "llm")
     if rule is None:

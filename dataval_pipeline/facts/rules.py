@@ -240,14 +240,15 @@ def _early(cfg: FieldConfig, mention: Mention) -> None:
         mention.cues.append("early")
 
 
-def _key(value: object) -> object:
+def value_key(value: object) -> object:
+    """The form two values of a fact are compared in (floats to 2 decimals)."""
     return round(value, 2) if isinstance(value, float) else value
 
 
 def _decide(doc: Document, cfg: FieldConfig, mentions: list[Mention]) -> FieldReading:
     by_value: dict[object, list[Mention]] = {}
     for mention in mentions:
-        by_value.setdefault(_key(mention.value), []).append(mention)
+        by_value.setdefault(value_key(mention.value), []).append(mention)
     candidates = []
     for group in by_value.values():
         best = max(group, key=lambda m: (m.score, -m.start))
