@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -199,19 +198,6 @@ class DocumentAnalysis:
         }
 
 
-def _decoded(row: dict) -> dict:
-    """A product row with its JSON columns decoded (the facts row keeps lists and dicts as they are)."""
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, str) and value[:1] in "[{":
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
-        out[key] = value
-    return out
-
-
 def analyse_texts(originals: dict[str, str], llm, anonymiser=None) -> dict[str, DocumentAnalysis]:
     """The whole chain on raw texts (report_id -> text), batched across reports so the LLM server's slots
     are used; returns one analysis per report."""
@@ -231,7 +217,7 @@ def analyse_texts(originals: dict[str, str], llm, anonymiser=None) -> dict[str, 
         classification = classifications.get(report_id)
         out[report_id] = DocumentAnalysis(
             report_id=report_id, text=text, findings=read[report_id].findings, measures=read[report_id].measures,
-            signals=read[report_id].signals, facts=_decoded(facts[report_id].row),
+            signals=read[report_id].signals, facts=dict(facts[report_id].row),
             classification=None if classification is None else _classification_row(report_id, classification, llm),
             quarantine=read[report_id].quarantine, reading=readings[report_id],
             original=originals[report_id], detections=detections[report_id],
