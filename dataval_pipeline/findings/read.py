@@ -562,8 +562,8 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
                                     re.IGNORECASE)
                 if paren and status.search(paren):
                     pass  # "Prescription n°3 (maintenue)": an earlier measure, not a new one
-                elif wording.strip(" :–—-"):
-                    measures.append(_FoundMeasure(kind, number, label or "-", wording.strip(" :–—-"), deadline, s, e,
+                elif wording.strip(" :;,–—-"):
+                    measures.append(_FoundMeasure(kind, number, label or "-", wording.strip(" :;,–—-"), deadline, s, e,
                                                   refs))
             i = j + 1
             continue
