@@ -16,7 +16,7 @@ MEASURE_KINDS = ("injonction", "prescription", "recommandation")
 class Finding:
     """One écart (``breach``) or remarque (``remark``)."""
 
-    finding_id: str  # stable within the report: the label's normalised form ("E3", "R2") or "B1"/"M1" by order
+    finding_id: str  # stable within the report: "E3", "R2", "E2.1" from the label, "Eu1" / "Ru2" by order when unnumbered
     kind: str  # breach | remark
     number: int | None  # as numbered in the report, None when unnumbered
     label: str  # as written: "Écart n°3", "E3", "Constat n°2"; "" when unnumbered
@@ -38,7 +38,7 @@ class Measure:
     measure_id: str  # stable within the report: "I1", "P2", "R3" (kind initial + number or order)
     kind: str  # injonction | prescription | recommandation
     number: int | None
-    label: str  # as written ("Prescription n°2", "P2", "-" for a bullet)
+    label: str  # as written ("Prescription n°2", "P2", "-" for a bullet, "" for a row keyed by its finding)
     text: str  # the wording, without its label and deadline
     deadline_text: str | None  # as written ("3 mois", "immédiat", "avant le 31/12/2024")
     deadline_days: int | None  # 90 for "3 mois", 0 for "immédiat", days after the visit for a date
@@ -54,4 +54,6 @@ class ReportReading:
     findings: list[Finding] = field(default_factory=list)
     measures: list[Measure] = field(default_factory=list)
     follow_up: bool = False  # a contrôle de suivi: only new findings and measures are listed
-    disagreements: list[dict] = field(default_factory=list)  # e.g. summary table vs body counts
+    # {"what": "summary_table_vs_body", "only_in_body": [ids], "only_in_table": [ids]} or
+    # {"what": "stated_counts_vs_found", "stated": [breaches, remarks], "found": [breaches, remarks]}
+    disagreements: list[dict] = field(default_factory=list)
