@@ -382,3 +382,36 @@ def test_evaluation_scores_the_facts_against_the_gold_labels(facts_run):
 ])
 def test_tables_labels_and_other_phrasings(text, field, expected):
     assert _plain(_value(text, field)) == expected
+
+
+LETTER = (
+    "Direction de l'autonomie – Service du contrôle des établissements\nRéf. : 2025/118\nLyon, le 12 mai 2025\n"
+    f"Objet : contrôle de l'EHPAD Le Parc Fleuri (FINESS {FINESS})\nMadame la Directrice,\n"
+    "Suite aux plaintes adressées au Département par des familles, une visite inopinée de votre établissement a été "
+    "effectuée par deux contrôleurs le mardi 15 avril 2025.\n"
+    "L'EHPAD, habilité à l'aide sociale pour 30 lits, compte 58 lits d'hébergement permanent, dont 12 en unité "
+    "protégée, et 2 places d'hébergement temporaire.\n"
+    "Nous avons constaté la présence de 57 résidents. Le médecin coordonnateur est présent deux jours par semaine, "
+    "soit 0,4 ETP. La nuit, 2 aides-soignants sont présents.\n"
+    "Les effectifs soignants constatés s'élèvent à 21,3 ETP pour 24 ETP budgétés.\n"
+    "Vous voudrez bien nous faire part de vos observations avant le 15 juin 2025.\n")
+SHEET = (
+    f"FICHE D'IDENTIFICATION\nNom de l'établissement | EHPAD Les Coquelicots\nN° FINESS juridique | {LEGAL_ENTITY}\n"
+    f"N° FINESS géographique | {FINESS}\nNombre de places autorisées | 92\nType de contrôle | Contrôle sur pièces\n"
+    "Date de début du contrôle | 02/09/2024\nDate du rapport | 18/11/2024\n"
+    "Origine du contrôle | Orientations nationales de contrôle 2024\n"
+    "Le gestionnaire a transmis les pièces demandées le 20/09/2024.\n"
+    "Les ETP constatés sur les plannings s'élèvent à 33,6 ETP soignants ; le médecin coordonnateur est salarié à 0,5 ETP.\n")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (LETTER, {"finess": FINESS, "establishment_name": "EHPAD Le Parc Fleuri", "inspection_date": "2025-04-15",
+              "unannounced": True, "trigger": "complaint", "capacity": 60, "residents_present": 57, "care_fte": 21.3,
+              "medec_fte": 0.4, "night_staff": 2}),
+    (SHEET, {"finess": FINESS, "establishment_name": "EHPAD Les Coquelicots", "inspection_date": "2024-09-02",
+             "unannounced": False, "trigger": "programme", "capacity": 92, "residents_present": None, "care_fte": 33.6,
+             "medec_fte": 0.5, "night_staff": None}),
+])
+def test_whole_reports_in_other_house_styles(text, expected):
+    facts = rules.read_fields(text)
+    assert {name: _plain(r.fact.value) if r.fact else None for name, r in facts.items()} == expected

@@ -496,8 +496,8 @@ def _read_capacity(doc: Document, cfg: FieldConfig) -> list[Mention]:
             if n_nested or n_inside:
                 previous_end = n.end()
                 continue
-            gap = doc.folded[previous_end:n.start()][-40:]
-            if continuation.search(gap) and not re.search(r"\d", gap):
+            gap = doc.folded[previous_end:n.start()]
+            if len(gap) <= 120 and continuation.search(gap[-40:]):
                 total, end, parts, previous_end = total + int(n.group(1)), n.end(), parts + 1, n.end()
                 added.add(j)
             else:
