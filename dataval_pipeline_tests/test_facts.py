@@ -371,6 +371,8 @@ def test_evaluation_scores_the_facts_against_the_gold_labels(facts_run):
     ("Date(s) de visite | 3 et 4 juin 2024 | Modalité | annoncée", "inspection_date", "2024-06-03"),
     ("Période d'inspection : du 17 au 19 avril 2023", "inspection_date", "2023-04-17"),
     ("Dates de la visite : 12 et 13/03/2024", "inspection_date", "2024-03-12"),
+    ("Courrier du 2 février 2024. Les inspecteurs se sont rendus sur place le 4 mars 2024.", "inspection_date", "2024-03-04"),
+    ("Motif du contrôle : plainte d'un résident.", "trigger", "complaint"),
     ("La nuit, une seule aide-soignante assure la surveillance des 40 résidents.", "night_staff", 1),
     ("Les plannings font apparaître 25,4 ETP d'aides-soignants et d'infirmiers.", "care_fte", 25.4),
     ("Capacité autorisée : 80\nPersonnes accueillies présentes : 77", "capacity", 80),
