@@ -135,6 +135,49 @@ query Asset($assetKey: AssetKeyInput!, $partitions: [String!]) {
 """
 
 
+PARTITION_METADATA_QUERY = """
+query PartitionMetadata($assetKey: AssetKeyInput!, $partitions: [String!]) {
+  assetNodeOrError(assetKey: $assetKey) {
+    ... on AssetNode {
+      assetMaterializations(partitions: $partitions) {
+        runId
+        partition
+        metadataEntries {
+          label
+          __typename
+          ... on IntMetadataEntry { intValue }
+          ... on TextMetadataEntry { text }
+          ... on MarkdownMetadataEntry { mdStr }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def partition_metadata(server: "Webserver", asset: str, partition: str) -> dict:
+    """The metadata of the latest materialisation of one partition, as the UI's partition page shows it."""
+    data = server.graphql(PARTITION_METADATA_QUERY, {"assetKey": {"path": [asset]}, "partitions": [partition]})
+    materializations = data["assetNodeOrError"]["assetMaterializations"]
+    if not materializations:
+        return {}
+    entries = materializations[0]["metadataEntries"]
+    return {e["label"]: e.get("intValue", e.get("text", e.get("mdStr"))) for e in entries}
+
+
+def partition_keys(server: "Webserver", asset: str) -> list[str]:
+    """The asset's partition keys, in the order the instance holds them."""
+    data = server.graphql("query Keys($assetKey: AssetKeyInput!) { assetNodeOrError(assetKey: $assetKey) "
+                          "{ ... on AssetNode { partitionKeys } } }", {"assetKey": {"path": [asset]}})
+    return data["assetNodeOrError"]["partitionKeys"]
+
+
+def asset_partition_url(server_url: str, asset: str, partition: str) -> str:
+    """The asset's page opened on one partition (what an operator clicks in the partitions bar)."""
+    return f"{server_url}/assets/{asset}?view=partitions&partition={partition}"
+
+
 def repository_selector() -> dict:
     return {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
 
@@ -279,7 +322,12 @@ def wait_for_run(server: Webserver, run_id: str, timeout: float = 240) -> dict:
     """Poll the run until it finishes; returns the ``Run`` (status, tags, events)."""
     deadline = time.monotonic() + timeout
     while True:
-        run = server.graphql(RUN_QUERY, {"runId": run_id})["runOrError"]
+        try:
+            run = server.graphql(RUN_QUERY, {"runId": run_id})["runOrError"]
+        except urllib.error.HTTPError as error:  # a busy webserver answers 500 now and then while a run writes
+            if error.code < 500 or time.monotonic() > deadline:
+                raise
+            run = {}
         if run.get("status") in FINISHED or time.monotonic() > deadline:
             return run
         time.sleep(1)

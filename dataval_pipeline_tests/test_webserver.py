@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 import pytest
 
@@ -19,14 +20,17 @@ from dataval_pipeline.partitions import report_partitions
 from dataval_pipeline.settings import Paths
 from dataval_pipeline.warehouse.store import product_dir, read_partitions
 from dataval_pipeline_tests import dagster_ui, postgres
-from dataval_pipeline_tests.conftest import fill_inbox
+from dataval_pipeline_tests.conftest import fill_inbox, read_gold
 
 pytestmark = pytest.mark.slow
 
 
+REJECTED_FILE = "vide.pdf"  # the sample's empty file: a rejected report
+
+
 @pytest.fixture(scope="module")
 def ui_home(tmp_path_factory, sample_corpus) -> Paths:
-    """A DATAVAL_HOME whose inbox holds two sample reports."""
+    """A DATAVAL_HOME whose inbox holds two sample reports (the empty file comes later)."""
     paths = Paths((tmp_path_factory.mktemp("ui") / "home").resolve())
     fill_inbox(paths, sample_corpus, names=sorted(p.name for p in sample_corpus.glob("2*.pdf"))[:2])
     return paths
@@ -134,3 +138,53 @@ def test_asset_graph_renders_in_headless_chromium(webserver, tmp_path):
     assert all(group in dom for group in expected["groups"]), "every asset group is on the page"
     assert any(name in dom for name in expected["assets"]), "the expanded graph shows the asset nodes"
 
+
+
+def test_each_partition_shows_its_own_rows_and_status_and_no_personal_data(webserver, ui_home, sample_corpus, tmp_path):
+    """One run over an accepted and a rejected report: each partition's page says its own row count, status,
+    reason, pages and source label (never the other report's, never the batch's), and no page the operator
+    opens (the partitions, the run) shows personal data of the reports."""
+    fill_inbox(ui_home, sample_corpus, names=[REJECTED_FILE])
+    deadline = time.monotonic() + 60
+    while len(list(ui_home.landing.glob("*.pdf"))) < 3 and time.monotonic() < deadline:
+        land_inbox(ui_home)  # what the inbox sensor does first (a file lands once it has settled)
+        time.sleep(1)
+    landed = sorted(p.stem for p in ui_home.landing.glob("*.pdf"))
+    assert len(landed) == 3
+    for key in landed:  # the first test added one already: that one answers DuplicateDynamicPartitionError
+        dagster_ui.add_partition(webserver, report_partitions.name, key)
+    keys = dagster_ui.partition_keys(webserver, "raw_reports")  # in registration order, for a range
+    assert sorted(keys) == landed
+    run_id = dagster_ui.launch_partition_run(webserver, "raw_reports", keys)
+    run = dagster_ui.wait_for_run(webserver, run_id)
+    assert run["status"] == "SUCCESS", f"{dagster_ui.run_failure_messages(run)}\n{webserver.log_tail()}"
+    rows = {r["report_id"]: r for r in read_partitions(ui_home, RAW_REPORTS, keys).to_pylist()}
+    rejected = [k for k, r in rows.items() if r["status"] == "rejected"]
+    accepted = [k for k, r in rows.items() if r["status"] == "ok"]
+    assert len(rejected) == 1 and len(accepted) == 2, {k: r["status"] for k, r in rows.items()}
+    for key in keys:
+        metadata = dagster_ui.partition_metadata(webserver, "raw_reports", key)
+        row = rows[key]
+        assert metadata["dagster/row_count"] == 1, (key, metadata)
+        assert metadata["status"] == row["status"]
+        assert metadata["pages"] == row["page_count"]
+        assert metadata["source"] == row["source_label"] and key in metadata["source"]
+        if row["status"] == "rejected":
+            assert metadata["reject_reason"] == row["reject_reason"] and "empty" in row["reject_reason"]
+        else:
+            assert row["page_count"] >= 1 and "reject_reason" not in metadata
+
+    gold = {g["report_id"]: g for g in read_gold(sample_corpus)}
+    surfaces = {p["surface"] for key in accepted for p in gold.get(key, {}).get("pii", []) if len(p["surface"]) >= 6}
+    assert surfaces, "the accepted reports hold labelled personal data"
+    if dagster_ui.chromium_binary() is None:
+        pytest.fail("chromium is missing (Debian: apt-get install chromium; .ci/run installs it)")
+    pages = [dagster_ui.asset_partition_url(webserver.url, "raw_reports", key) for key in keys]
+    pages.append(f"{webserver.url}/runs/{run_id}")
+    for number, url in enumerate(pages):
+        dom = dagster_ui.screenshot(url, tmp_path / f"page-{number}.png", size=(1400, 1000))
+        assert "raw_reports" in dom, url
+        shown = [s for s in surfaces if s in dom]
+        assert not shown, f"{url} shows personal data ({len(shown)} surface(s))"
+    partition_page = dagster_ui.screenshot(pages[keys.index(rejected[0])], tmp_path / "rejected.png", size=(1400, 1000))
+    assert rejected[0] in partition_page
