@@ -249,3 +249,85 @@ def test_development_corpus_signals_reach_the_targets_with_rules_alone():
               if d.false_positives or d.missed]
     assert evaluation.recall >= 0.9 and evaluation.precision >= 0.9, misses
     assert all(s.quote and reports[rid][0][s.start:s.end].strip() for rid, r in tagged.items() for s in r.signals)
+
+
+# More wordings of each signal and of their look-alikes (also written for these tests): nominal phrases,
+# passives, synonyms of the payroll, the prosecutor or the budgets.
+MORE_PHRASINGS = [
+    ('care_budget_misuse', "Le contrat de nettoyage des parties communes, qui relève de l'hébergement, est réglé sur le forfait soins depuis 2021."),
+    ('care_budget_misuse', 'La mission a identifié 47 800 € de charges hôtelières supportées par la section soins en 2023.'),
+    ('supplier_rebates_kept', 'Les avoirs consentis par le laboratoire sur les dispositifs médicaux sont encaissés par la société mère.'),
+    ('supplier_rebates_kept', "Aucune des remises commerciales négociées avec le fournisseur d'incontinence n'a bénéficié à l'établissement."),
+    ('fte_overdeclared', "Le tableau des effectifs transmis fait état de 28 ETP d'aides-soignants quand les plannings n'en comptent que 23."),
+    ('fte_overdeclared', "Sur les 12 ETP d'infirmiers financés, seuls 9,5 ETP sont effectivement en poste."),
+    ('phantom_staff', "Trois salariés figurant sur le livre de paie n'ont jamais travaillé dans l'établissement."),
+    ('phantom_staff', "Des heures de remplacement sont payées au nom d'une aide-soignante qui a quitté l'établissement en 2022."),
+    ('unqualified_staff_counted', "Les agents de service faisant fonction d'aide-soignant sont déclarés comme aides-soignants à l'autorité de tarification."),
+    ('unqualified_staff_counted', 'Deux ASH non qualifiés sont rémunérés comme aides-soignants et financés par la dotation soins.'),
+    ('over_capacity', "Au jour de l'inspection, 64 personnes étaient accueillies pour 60 lits autorisés."),
+    ('over_capacity', "Trois lits supplémentaires ont été installés sans autorisation dans l'unité protégée."),
+    ('head_office_fees_excess', "Aucune décision n'autorise les frais de siège prélevés par l'association (128 000 €)."),
+    ('head_office_fees_excess', "La quote-part de frais de siège facturée à l'EHPAD est deux fois supérieure à celle des établissements comparables."),
+    ('resident_overcharging', "Un dépôt de garantie de deux mois est exigé à l'entrée, au-delà du maximum prévu par la réglementation."),
+    ('resident_overcharging', 'La location du téléviseur est facturée 25 € par mois aux résidents sans être prévue au contrat de séjour.'),
+    ('prosecutor_referral', "Compte tenu de ces éléments, l'autorité a informé le procureur de la République en application de l'article 40 du CPP."),
+    ('prosecutor_referral', "Le parquet a été saisi par l'ARS le 14 mars 2024."),
+    ('sanction', "Le président du conseil départemental a décidé la suspension de l'autorisation d'accueil temporaire."),
+    ('sanction', "L'ARS a placé l'établissement sous administration provisoire pour une durée de six mois."),
+    ('care_budget_misuse', "Imputation sur le forfait global de soins des salaires de l'équipe de cuisine : 58 200 €."),
+    ('care_budget_misuse', "Les dépenses d'entretien des espaces verts ont été prises en charge par la section soins, en méconnaissance de l'article R.314-162 du CASF."),
+    ('supplier_rebates_kept', "Non-reversement des ristournes fournisseurs à l'établissement (11 300 € en 2023)."),
+    ('supplier_rebates_kept', "Les remises obtenues sur les achats de protections sont comptabilisées dans les comptes du groupe et non dans ceux de l'EHPAD."),
+    ('fte_overdeclared', "Écart entre les 33,5 ETP soignants déclarés dans l'ERRD et les 27,9 ETP constatés à partir des bulletins de salaire."),
+    ('fte_overdeclared', "Surdéclaration des effectifs soignants de 4 ETP dans l'état réalisé des recettes et des dépenses."),
+    ('phantom_staff', "Des salariés fictifs apparaissent dans la DSN de l'établissement."),
+    ('phantom_staff', "Une infirmière figurant dans l'état des effectifs est inconnue de l'équipe et ne figure sur aucun planning."),
+    ('unqualified_staff_counted', "Les 3 ETP d'ASH faisant fonction sont intégrés au décompte des aides-soignants transmis à l'ARS."),
+    ('unqualified_staff_counted', 'Des agents sans qualification sont présentés comme aides-soignants dans le tableau des effectifs.'),
+    ('over_capacity', "Accueil de 5 résidents en surnombre par rapport à l'autorisation."),
+    ('over_capacity', 'La capacité autorisée de 70 places est dépassée depuis 2022.'),
+    ('head_office_fees_excess', 'Frais de siège supérieurs au plafond autorisé (6,2 % pour un plafond de 4,5 %).'),
+    ('head_office_fees_excess', 'Le siège facture des frais de gestion non autorisés à hauteur de 96 000 €.'),
+    ('resident_overcharging', "Facturation indue aux résidents de produits d'hygiène compris dans le tarif hébergement."),
+    ('resident_overcharging', 'Les résidents acquittent un supplément de 4 € par jour pour une chambre dite « premium » non prévu au contrat.'),
+    ('prosecutor_referral', "Une saisine du procureur de la République sera effectuée par le directeur général de l'ARS."),
+    ('prosecutor_referral', "Les faits ont été dénoncés au ministère public par la mission d'inspection."),
+    ('sanction', "La fermeture définitive de l'établissement a été prononcée par arrêté conjoint."),
+    ('sanction', "Une astreinte de 300 € par jour de retard a été fixée par l'ARS."),
+]
+MORE_LOOK_ALIKES = [
+    "Les charges de personnel sont réparties entre les trois sections conformément à l'arrêté.",
+    "La section soins dégage un résultat de 3 200 € sur l'exercice 2023.",
+    "Les ETP déclarés à l'ERRD sont cohérents avec les plannings examinés.",
+    'Le médecin coordonnateur intervient à 0,6 ETP pour 84 places.',
+    'Le contrat de séjour précise les prestations comprises dans le tarif hébergement.',
+    'Une astreinte de direction est assurée chaque week-end.',
+    'La remise des clés des chambres est tracée dans un registre.',
+    "Le siège de l'association est situé à Nantes.",
+    "La fermeture de l'unité pendant les travaux a été autorisée par l'ARS.",
+    "Les agents faisant fonction d'aide-soignant suivent une formation qualifiante depuis janvier.",
+    "Le taux d'occupation s'établit à 96,4 % en 2023.",
+    "Le procureur de la République n'a pas été saisi, les faits ne relevant pas d'une qualification pénale.",
+    "Les remises accordées par les fournisseurs sont déduites des factures de l'établissement.",
+    "L'ERRD 2023 déclare 30 ETP soignants, soit le même nombre que les plannings.",
+    'Il est rappelé que la capacité autorisée ne peut être dépassée.',
+    'Le directeur doit saisir le procureur de la République de tout fait de maltraitance.',
+    "Le montant des frais de siège s'élève à 3,1 % des charges, inférieur à la médiane régionale.",
+    "Des ASH faisant fonction d'aide-soignant sont présents la nuit.",
+    'Le tarif dépendance est de 21,30 € par jour pour les GIR 1-2.',
+    'La section soins est déficitaire de 15 000 € en 2023.',
+    "Les sanctions prévues à l'article L.313-14 du CASF sont rappelées au gestionnaire.",
+    'Le registre du personnel a été présenté à la mission.',
+    "Les remplacements des agents absents sont assurés par l'intérim.",
+    'Les suppléments facultatifs (coiffure, pédicure) sont affichés et facturés selon le contrat de séjour.',
+]
+
+
+@pytest.mark.parametrize("signal,sentence", MORE_PHRASINGS)
+def test_more_wordings_of_each_signal(signal, sentence):
+    assert sorted({s.signal for s in _signals(sentence).signals}) == [signal], sentence
+
+
+@pytest.mark.parametrize("sentence", MORE_LOOK_ALIKES)
+def test_more_look_alikes_give_no_signal(sentence):
+    assert _signals(sentence).signals == [], sentence

@@ -35,7 +35,8 @@ class Question:
 
 @functools.cache
 def system_prompt(vocabulary: Vocabulary) -> str:
-    listing = "\n".join(f"- {s.id} : {s.label} — {s.description}" for s in vocabulary.signals)
+    # Labels only: the fixed part is sent with every question, and the embedded server is slow to read it.
+    listing = "\n".join(f"- {s.id} : {s.label}" for s in vocabulary.signals)
     return PROMPT_FILE.read_text(encoding="utf-8").replace("{signals}", listing)
 
 

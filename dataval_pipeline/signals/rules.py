@@ -26,8 +26,10 @@ _TOTAL_BEFORE = re.compile(r"(soit|total(e|ement)?( de)?|au total,?|montant (tot
 _FTE = re.compile(r"(?<![\d,])(\d+(?:,\d+)?)\s?etp\b")
 _FTE_GAP = re.compile(r"(ecart de|excede\w* de|superieure?s? de|inferieure?s? de|soit|difference de|manque de|"
                       r"surplus de)\s(\d+(?:,\d+)?)\s?etp\b")
-_RESIDENTS_FOR_PLACES = re.compile(r"(\d+) (residents?|personnes?|lits? occupes)[^.]{0,80}?\bpour (\d+) "
-                                   r"(places?|lits?)( d'hebergement)?( permanent)? autorise")
+_RESIDENTS_FOR_PLACES = re.compile(
+    r"(\d+) (residents?|personnes?|lits? occupes)[^.]{0,80}?\bpour (?:(\d+) (?:places?|lits?)(?: d'hebergement)?"
+    r"(?: permanent)? autorise|une capacite (?:autorisee )?de (\d+))")
+_OCCUPANCY = re.compile(r"\btaux d'occupation\b[^.%]{0,40}?(\d{2,3})(?:,(\d+))? ?%")
 
 
 @dataclass(frozen=True)
@@ -117,11 +119,15 @@ def _guard(definition: SignalDef, vocabulary: Vocabulary, folded: str) -> str | 
 
 
 def _residents_over_places(folded: str) -> bool | None:
-    """True when the sentence counts more residents than authorised places, False when fewer or as many."""
+    """True when the sentence counts more residents than authorised places (or an occupancy rate above
+    100 %), False when fewer or as many, None when it gives no such figures."""
     match = _RESIDENTS_FOR_PLACES.search(folded)
-    if not match:
-        return None
-    return int(match.group(1)) > int(match.group(3))
+    if match:
+        return int(match.group(1)) > int(match.group(3) or match.group(4))
+    occupancy = _OCCUPANCY.search(folded)
+    if occupancy:  # an occupancy rate above 100 % is more days than the authorised places allow
+        return _to_float(occupancy.group(1), occupancy.group(2)) > 100
+    return None
 
 
 def folded_unit(text: str) -> str:
