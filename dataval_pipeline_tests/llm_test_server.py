@@ -59,6 +59,10 @@ def narrow_answer(body: dict, behaviour: str) -> str | None:
         if behaviour == "out_of_range_ids":
             return json.dumps({"constats": [{"phrase": max(ids) + 1, "theme": themes[0]}]})
         return json.dumps({"constats": [{"phrase": ids[0], "theme": themes[0]}]})
+    if len(properties) == 1:  # any other one-choice question (e.g. a signal among candidates): its first choice
+        (name, spec), = properties.items()
+        if spec.get("enum"):
+            return json.dumps({name: spec["enum"][0]})
     return None
 
 
