@@ -77,14 +77,6 @@ class InboxReport:
     deferred: int = 0  # files left for a later pass by the per-call cap or time budget
     unchanged: int = 0  # entries handled before and not changed since
 
-    def log_lines(self) -> list[str]:
-        lines = [f"inbox {s.tag}: skipped, {s.reason}" for s in self.skipped]
-        if self.unsettled:
-            lines.append(f"inbox: {self.unsettled} file(s) still being written, landed once settled")
-        if self.deferred:
-            lines.append(f"inbox: {self.deferred} file(s) left for the next pass (per-pass cap)")
-        return lines
-
 
 @dataclass(frozen=True)
 class LandingOptions:
