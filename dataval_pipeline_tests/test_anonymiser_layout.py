@@ -170,3 +170,17 @@ def test_non_utf8_text_is_a_clear_error(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "cannot read" in done.stderr and "utf-8" in done.stderr.casefold()
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_a_table_row_and_the_prose_share_one_number_and_particles_go_with_the_surname(anonymiser):
+    text = ("Mme Maëlys Le Goff, directrice, et M. Tugdual de la Villemarqué ont accueilli la mission.\n"
+            "| NOM | Prénom | Fonction |\n"
+            "| DE LA VILLEMARQUÉ | Tugdual | Président du CVS |\n"
+            "| LE GOFF | Maëlys | Directrice |\n"
+            "| PRIGENT | Erwann | Cuisinier |\n")
+    out = anonymiser.anonymise(text).text
+    assert "GOFF" not in out.upper() and "VILLEMARQU" not in out.upper() and " LE " not in out and "DE LA" not in out
+    lines = out.splitlines()
+    director, president = numbers(lines[0])
+    assert numbers(lines[2]) == [president, president] and numbers(lines[3]) == [director, director], out
+    assert set(numbers(lines[4])) - {director, president}, out  # the cook is a third person

@@ -94,6 +94,7 @@ _ANY_TOKEN = re.compile(r"(?<![\w'’-])(?:[^\W\d_]\.|[^\W\d_][\w'’-]*[^\W\d_]
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _INITIAL_ONLY = re.compile(rf"^[{UPPER}]\.(?:[ \t]?-?[{UPPER}]\.)?$")
 _CAPS = re.compile(rf"^{CAPS_WORD}$")
+_LEADING_PARTICLE = re.compile(r"(?<![\w'’])((?i:le|la|de|du|des|van|von|ben|el|da|di|dos|del)(?:[ \t]+(?i:la|den|der))?)[ \t]+$")
 _INITIAL_BEFORE = re.compile(rf"(?<![\w.])([{UPPER}])\.[ \t]?$")
 _ROLE_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*[,:]?[ \t]*$")
 _PERSON_VERB_AFTER = re.compile(rf"^[ \t]*(?:\([^)\n]{{1,40}}\)[ \t]*)?,?[ \t]*{alternation(lexicon.PERSON_VERBS)}(?![\w])", re.IGNORECASE)
@@ -207,7 +208,7 @@ class _Mention:
     words: tuple[str, ...]
     initials: tuple[str, ...]
     gender: str | None
-    group: int
+    group: tuple[str, int]
     strong: bool
 
 
@@ -279,11 +280,11 @@ class Anonymiser:
         ner = SpanIndex(ner_spans)
         detections: list[Detection] = []
         mentions: list[_Mention] = []
-        groups = iter(range(1, 1 << 62))
+        groups = iter(range(1 << 62))
         for result in results:
             source = (result.recognition_metadata or {}).get("recognizer_name", "")
             if result.entity_type == "PERSONNE":
-                mentions += self._person(text, result.start, result.end, source, hard, soft, ner, next(groups))
+                mentions += self._person(text, result.start, result.end, source, hard, soft, ner, ("span", next(groups)))
                 continue
             if result.entity_type == "ADRESSE" and source == "FrAddressRecognizer" \
                     and not _is_person_address(text, result.start):
@@ -296,12 +297,12 @@ class Anonymiser:
                 detections.append(Detection(cell.kind, cell.start, cell.end, "table",
                                             f"value:{_value_key(cell.kind, text[cell.start:cell.end])}"))
             else:
-                mentions += self._person(text, cell.start, cell.end, "table", hard, soft, ner, -cell.row - 1)
+                mentions += self._person(text, cell.start, cell.end, "table", hard, soft, ner, ("row", cell.row))
         detections += self._link_people(text, mentions, detections, hard, soft)
         return _without_overlaps(detections)
 
     def _person(self, text: str, start: int, end: int, source: str, hard: SpanIndex, soft: SpanIndex,
-                ner: SpanIndex, group: int) -> list[_Mention]:
+                ner: SpanIndex, group: tuple[str, int]) -> list[_Mention]:
         """The mention pieces of one candidate name, or [] when the evidence is not enough."""
         lower_source = source in ("FrLowercaseTitledPersonRecognizer", "FrLowercasePersonRecognizer",
                                   "FrGreetingPersonRecognizer", "table")
@@ -321,6 +322,13 @@ class Anonymiser:
             if len(word) == 1 and word.isupper() and text[span[1]:span[1] + 1] == ".":
                 span, word = (span[0], span[1] + 1), word + "."  # "Mme Odette L.": an initial, with its dot
             tokens.append((span, word))
+        if source == "FrLowercaseTitledPersonRecognizer" and tokens:
+            # the word after the title is the name; a second one only when the first is a first name
+            first_word = _ANY_TOKEN.search(text, start, end)
+            if first_word is None or tokens[0][0] != first_word.span():
+                return []
+            if len(tokens) > 1 and fold(tokens[0][1]) not in lexicon.FIRST_NAMES:
+                tokens = tokens[:1]
         if not tokens:
             return []
         if source == "table" and all(word.islower() for _, word in tokens) and len(tokens) > 3:
@@ -329,6 +337,9 @@ class Anonymiser:
             return []
         words = tuple(fold(w) for _, w in tokens if not _INITIAL_ONLY.match(w))
         initials = tuple(fold(w)[0] for _, w in tokens if _INITIAL_ONLY.match(w))
+        particle = _LEADING_PARTICLE.search(text, start, tokens[0][0][0])
+        if particle:  # "LE GALL", "de Villeneuve": the particle belongs to the surname (not a name word)
+            tokens.insert(0, (particle.span(1), particle.group(1)))
         gender = _gender_before(text, tokens[0][0][0])
         mentions = []
         for a, b in layout.pieces(text, tokens[0][0][0], tokens[-1][0][1]):
@@ -384,11 +395,11 @@ class Anonymiser:
             if not taken.overlaps(mention.start, mention.end):
                 kept.append(mention)
                 taken.add(mention.start, mention.end)
-        groups: dict[int, list[_Mention]] = defaultdict(list)
+        groups: dict[tuple[str, int], list[_Mention]] = defaultdict(list)
         for mention in kept:
             groups[mention.group].append(mention)
         people: list[_Person] = []
-        identity: dict[int, str] = {}
+        identity: dict[tuple[str, int], str] = {}
 
         def group_words(members: list[_Mention]) -> tuple[set[str], tuple[str, ...], str | None]:
             words = set()

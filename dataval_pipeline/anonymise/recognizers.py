@@ -24,9 +24,10 @@ NAME_WORD = rf"[{UPPER}](?:[{LOWER}]+|[{UPPER}]+)?(?:['’-][{UPPER}](?:[{LOWER}
 CAPS_WORD = rf"[{UPPER}]{{2,}}(?:['’-][{UPPER}]+)*"
 CAPITALISED = rf"[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)*"
 LOWER_WORD = rf"[{LOWER}][{LOWER}'’-]+"
-PARTICLE = r"(?:de|du|des|d'|d’|le|la|van|von|van den|van der|ben|bin|el|da|dos|di|del|della|n'|n’|o'|o’)"
+# Particles before a surname, one to three of them: "de", "de la", "van den", "d'" (glued or not).
+PARTICLE = r"(?:(?:(?:de|du|des|le|la|les|van|von|den|der|ben|bin|el|da|dos|di|del|della)[ \t]+|d['’][ \t]*|n['’]|o['’]){1,3})"
 CAPS_PARTICLE = r"(?:LE|LA|DE|DU|DES|D'|D’|VAN|VON|BEN|EL|DA|DOS|DI|DEL|N'|N’|O'|O’|MAC|MC)"
-NAME = rf"{NAME_WORD}(?:[ \t]*[\n\f]?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}){{0,3}}"
+NAME = rf"{NAME_WORD}(?:[ \t]*[\n\f]?[ \t]*{PARTICLE}?{NAME_WORD}){{0,3}}"
 # An all-caps surname, particles included: LE GUEN, N'DIAYE, DA SILVA, VAN DEN BROEK.
 CAPS_SURNAME = rf"(?:{CAPS_PARTICLE}[ \t]?)?{CAPS_WORD}(?:[ \t]+{CAPS_WORD})?"
 INITIAL = rf"[{UPPER}]\.(?:[ \t]?-?[{UPPER}]\.)?"
@@ -191,7 +192,7 @@ def first_name_person_recognizer() -> ContextSpanRecognizer:
     capitalised, upper = _first_names_regex("capitalised"), _first_names_regex("upper")
     return ContextSpanRecognizer(
         "PERSONNE", "FrFirstNamePersonRecognizer",
-        rf"(?<![\w'’-])(?P<value>(?:(?:{capitalised})(?:[ \t]*[\n\f]?[ \t]*(?:{PARTICLE}[ \t]+)?{NAME_WORD}"
+        rf"(?<![\w'’-])(?P<value>(?:(?:{capitalised})(?:[ \t]*[\n\f]?[ \t]*{PARTICLE}?{NAME_WORD}"
         rf"(?:[ \t]+{NAME_WORD})?)|(?:{upper})[ \t]+{CAPS_SURNAME}))(?![\w'’-])",
         flags=0, score=0.9,
     )
