@@ -10,8 +10,9 @@ establishment with a stated irregularity rank above every one without?
 
 Generated corpora (``dataval sample``, with the FINESS extract and financial declarations): facts and
 themes from the gold records (as the fraud tests do, so the ranking is measured apart from the reader),
-signals and measures read from each PDF's anonymised text; precision at k (k = planted establishments)
-per corpus, as the fraud evaluation has always computed it.
+signals read from each PDF's anonymised text; precision at k (k = planted establishments) per corpus, as
+the fraud evaluation has always computed it, and signal precision / recall against each report's
+``stated_signals``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dataval_pipeline.fraud.evaluate import evaluate, planted_from_gold  # noqa:
 from dataval_pipeline.fraud.features import compute_features  # noqa: E402
 from dataval_pipeline.fraud.score import score  # noqa: E402
 from dataval_pipeline.settings import paths  # noqa: E402
+from dataval_pipeline.signals.vocabulary import load_vocabulary  # noqa: E402
 
 DEV = REPO.parent / "shared" / "corpus" / "dev"
 
@@ -123,7 +125,7 @@ def dev_corpus(use_llm: bool) -> None:
               f"{row['anomaly_score']:.1f} ({row['signal_score']:.0f} + {row['peer_score']:.1f}) | {reason[:160]} |")
 
 
-def generated_corpus(seed: int, reports: int, max_pages: int) -> tuple[float | None, int, int]:
+def generated_corpus(seed: int, reports: int, max_pages: int):
     from dataval_pipeline.anonymise.engine import get_anonymiser
     from dataval_pipeline.findings.read import read_report
     from dataval_pipeline.reference.declarations import read_declarations
@@ -155,7 +157,14 @@ def generated_corpus(seed: int, reports: int, max_pages: int) -> tuple[float | N
         planted_finess = set(summary.planted)
         false_signals = sum(1 for rid, r in tagged.items() for s in r.signals
                             if next(g for g in gold if g["report_id"] == rid)["facts"]["finess"] not in planted_finess)
-        return result.precision_at_k, result.k, false_signals
+        stated = score_signals({rid: {s.signal for s in r.signals} for rid, r in tagged.items()},
+                               {g["report_id"]: g.get("stated_signals") or [] for g in gold},
+                               load_vocabulary().ids)
+        return result.precision_at_k, result.k, false_signals, stated
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 def main() -> None:
@@ -171,15 +180,16 @@ def main() -> None:
         dev_corpus(args.llm)
     if not args.skip_generated:
         print(f"\n## Generated corpora with reference data (max {args.max_pages} page(s) per report)\n")
-        print("| seed | reports | k | precision at k | signals on establishments not planted |")
-        print("|---|---|---|---|---|")
+        print("| seed | reports | k | precision at k | signals on establishments not planted | signal precision | signal recall |")
+        print("|---|---|---|---|---|---|---|")
         perfect = total = 0
         for reports in _ranges(args.reports):
             for seed in _ranges(args.seeds):
-                precision, k, false_signals = generated_corpus(seed, reports, args.max_pages)
+                precision, k, false_signals, stated = generated_corpus(seed, reports, args.max_pages)
                 total += 1
                 perfect += precision == 1.0
-                print(f"| {seed} | {reports} | {k} | {precision:.2f} | {false_signals} |", flush=True)
+                print(f"| {seed} | {reports} | {k} | {precision:.2f} | {false_signals} | {_fmt(stated.precision)} | "
+                      f"{_fmt(stated.recall)} |", flush=True)
         print(f"\nPrecision at k = 1.00 on {perfect} of {total} corpora.")
 
 
