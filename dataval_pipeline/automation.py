@@ -15,11 +15,14 @@ PER_REPORT_CONDITION = dg.AutomationCondition.eager() & dg.AutomationCondition.a
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26), warn_window=dt.timedelta(hours=24))
 DAILY_CRON = "0 6 * * *"
 TIMEZONE = "Europe/Paris"
+# Whole-product checks of per-report products (they read every report): once a morning. Having a condition of
+# their own also keeps them out of the automation's per-report runs, where checks without one ride along.
+WHOLE_PRODUCT_CONDITION = dg.AutomationCondition.cron_tick_passed(DAILY_CRON, TIMEZONE)
 
 
 def whole_product_checks(per_report: list[dg.AssetsDefinition]) -> dg.AssetSelection:
     """The checks of per-report products that read every report (``quality``: uniqueness over all partitions,
-    distribution rules): they belong to the daily job, not to each run of a few new reports."""
+    distribution rules): they run each morning, not with each run of a few new reports."""
     from dataval_pipeline.contracts.checks import QUALITY_CHECK
 
     keys = [dg.AssetCheckKey(key, QUALITY_CHECK) for asset in per_report for key in asset.keys]
@@ -31,16 +34,12 @@ def report_run_selection(per_report: list[dg.AssetsDefinition]) -> dg.AssetSelec
     return dg.AssetSelection.assets(*per_report) - whole_product_checks(per_report)
 
 
-def daily_products_schedule(assets: list[dg.AssetsDefinition], per_report: list[dg.AssetsDefinition] = ()
-                            ) -> dg.ScheduleDefinition:
-    """Rebuild every product that spans all reports, and run the whole-product checks of the per-report
-    products, each morning before analysts arrive."""
-    selection = dg.AssetSelection.assets(*assets)
-    if per_report:
-        selection = selection | whole_product_checks(list(per_report))
-    job = dg.define_asset_job("daily_products", selection=selection,
-                              description="Products over all reports (quality, evaluation, reference data, fraud "
-                              "features) and the whole-product checks of the per-report products.")
+def daily_products_schedule(assets: list[dg.AssetsDefinition]) -> dg.ScheduleDefinition:
+    """Rebuild every product that spans all reports, each morning before analysts arrive (the whole-product
+    checks of per-report products run at the same hour through their own automation condition)."""
+    job = dg.define_asset_job("daily_products", selection=dg.AssetSelection.assets(*assets),
+                              description="Products over all reports: quality, evaluation, reference data, fraud "
+                              "features.")
     return dg.ScheduleDefinition(name="daily_products_schedule", job=job, cron_schedule=DAILY_CRON,
                                  execution_timezone=TIMEZONE, default_status=dg.DefaultScheduleStatus.RUNNING)
 

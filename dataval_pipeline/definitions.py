@@ -50,6 +50,6 @@ defs = dg.Definitions(
     asset_checks=[check for asset, contracts in PRODUCTS.items() for contract in contracts
                   for check in contract_checks(asset, contract)],
     sensors=[build_inbox_sensor(PER_REPORT), automation_sensor()],
-    schedules=[daily_products_schedule(ALL_REPORTS, PER_REPORT)],
+    schedules=[daily_products_schedule(ALL_REPORTS)],
     resources=configured_resources(),
 )

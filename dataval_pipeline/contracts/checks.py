@@ -10,8 +10,9 @@ Per product, two checks:
   reads the check per partition) and no other report. On a product over all reports it judges the product.
 - ``quality`` (not blocking): the rules that truly span the product. On a per-report product: uniqueness
   over every report (an error: a stray file, a bad manual fix) and the warning-level distribution rules
-  (shares, rates); it reads every report, so it runs in the daily products job, not in per-report runs
-  (``dataval_pipeline.automation.report_run_selection``). On a product over all reports: the warnings.
+  (shares, rates); it reads every report, so it runs each morning (its own automation condition, which
+  also keeps it out of the automation's per-report runs) and in the daily products job, not in per-report
+  runs (``dataval_pipeline.automation.report_run_selection``). On a product over all reports: the warnings.
 
 Uniqueness of ``report_id`` over a per-report product follows from the partition rule (one file per key,
 each holding only its key's rows), so the per-report check proves it incrementally; ``quality`` re-proves it
@@ -37,6 +38,7 @@ from dataval_pipeline.contracts.validation import (
     run_sql_rules,
     validate_schema,
 )
+from dataval_pipeline.automation import WHOLE_PRODUCT_CONDITION
 from dataval_pipeline.resources import WarehouseResource
 from dataval_pipeline.settings import Paths
 from dataval_pipeline.warehouse.store import UNPARTITIONED, product_dir
@@ -276,9 +278,9 @@ def contract_checks(asset: dg.AssetsDefinition, contract: Contract) -> list[dg.A
             per_report_check = _per_report_check(key, contract, partitions_def, source)
 
         @dg.asset_check(
-            asset=key, name=QUALITY_CHECK, blocking=False,
+            asset=key, name=QUALITY_CHECK, blocking=False, automation_condition=WHOLE_PRODUCT_CONDITION,
             description=f"Whole product, every report: unique keys over all partitions (error) and the "
-            f"distribution rules of {source} (warnings). Run by the daily products job.",
+            f"distribution rules of {source} (warnings). Run each morning, not with each batch of reports.",
         )
         def whole_product_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
                                 ) -> dg.AssetCheckResult:
