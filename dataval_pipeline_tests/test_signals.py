@@ -332,18 +332,3 @@ def test_more_wordings_of_each_signal(signal, sentence):
 def test_more_look_alikes_give_no_signal(sentence):
     assert _signals(sentence).signals == [], sentence
 
-
-def test_the_sample_generators_signal_wordings_are_each_read_as_their_signal():
-    import datetime as dt
-
-    from dataval_pipeline.sample.signals import SIGNAL_PHRASINGS, signal_paragraphs
-
-    values = {"amount": "12 400", "unit": 180, "fte": "4,2", "declared": "38,1", "observed": "29", "gap": "9,1"}
-    for signal, wordings in SIGNAL_PHRASINGS.items():
-        for wording in wordings:
-            sentence = wording.format(**values)
-            assert sorted({s.signal for s in _signals(sentence).signals}) == [signal], sentence
-    first = signal_paragraphs(["fte_overdeclared"], "750000018", 29.0, dt.date(2024, 5, 2), 3)
-    assert first == signal_paragraphs(["fte_overdeclared"], "750000018", 29.0, dt.date(2024, 5, 2), 3)
-    assert [kind for _, kind in first][-1] == "fte_overdeclared" and "9,1 ETP" in first[-1][0]
-    assert signal_paragraphs([], "750000018", 29.0, dt.date(2024, 5, 2), 3) == []
