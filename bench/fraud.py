@@ -12,7 +12,7 @@ Generated corpora (``dataval sample``, with the FINESS extract and financial dec
 themes from the gold records (as the fraud tests do, so the ranking is measured apart from the reader),
 signals read from each PDF's anonymised text; precision at k (k = planted establishments) per corpus, as
 the fraud evaluation has always computed it, and signal precision / recall against each report's
-``stated_signals``.
+``planted`` list (the signals its text states, as in the development corpus).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def generated_corpus(seed: int, reports: int, max_pages: int):
         false_signals = sum(1 for rid, r in tagged.items() for s in r.signals
                             if next(g for g in gold if g["report_id"] == rid)["facts"]["finess"] not in planted_finess)
         stated = score_signals({rid: {s.signal for s in r.signals} for rid, r in tagged.items()},
-                               {g["report_id"]: g.get("stated_signals") or [] for g in gold},
+                               {g["report_id"]: g.get("planted") or [] for g in gold},
                                load_vocabulary().ids)
         return result.precision_at_k, result.k, false_signals, stated
 
