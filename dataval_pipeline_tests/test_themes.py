@@ -14,7 +14,7 @@ from dataval_pipeline.ingest.normalise import collapse_whitespace
 from dataval_pipeline.llm.client import LLMSettings, ResponseCache, StructuredLLM
 from dataval_pipeline.llm.schemas import finding_theme_model
 from dataval_pipeline.themes import assign_finding_themes, classify_report, classify_reports
-from dataval_pipeline.themes.classify import finding_prompt, sentences_prompt, severity_of
+from dataval_pipeline.themes.classify import DEFAULT_ASK_MARGIN, finding_prompt, sentences_prompt, severity_of
 from dataval_pipeline.themes.evidence import finding_evidence, legal_rule_for
 from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
@@ -106,7 +106,7 @@ def test_an_unusable_answer_leaves_evidence_deciding_and_is_recorded(tmp_path):
 def test_without_llm_evidence_alone_decides_and_confident_findings_are_never_asked(tmp_path):
     text = "Les contentions ne font l'objet d'aucune prescription médicale réévaluée."
     evidence = finding_evidence(text)
-    assert evidence.margin() >= 0.34
+    assert evidence.margin() >= DEFAULT_ASK_MARGIN
     with ScriptedLLMServer() as server:
         themed = assign_finding_themes({"a": (text, _reading(_finding(text)))}, _llm(server, tmp_path))["a"]
     assert server.requests == [] and themed.findings[0].themes[0] == "restraint"
