@@ -20,7 +20,11 @@ from dataval_pipeline.sample import vocabulary as vocab
 from dataval_pipeline.sample.pdf import render_pdf
 from dataval_pipeline.sample.reports import Establishment, compose_report
 
+# Irregularities planted in the reference declarations too (and stated in the reports' text).
 PLANTED_KINDS = ("fte_overdeclared", "care_budget_misuse", "over_capacity")
+# Irregularities a planted establishment's reports state besides (signals of config/signals.yaml).
+TEXT_KINDS = ("supplier_rebates_kept", "phantom_staff", "unqualified_staff_counted", "head_office_fees_excess",
+              "resident_overcharging", "prosecutor_referral")
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ def _establishment(rng: random.Random, planted: list[str]) -> Establishment:
         street_number=rng.randint(1, 90), street_type=rng.choice(vocab.STREET_TYPES),
         street_name=rng.choice(vocab.STREET_NAMES), medec_fte=medec_fte,
         observed_care_fte=round(capacity * rng.uniform(0.30, 0.42), 1), night_staff=rng.randint(2, 4),
-        head_office_fees=round(capacity * rng.uniform(900, 1800), -2),
+        head_office_fees=round(capacity * (rng.uniform(3200, 4000) if "head_office_fees_excess" in planted
+                                           else rng.uniform(900, 1800)), -2),
         daily_price=round(rng.uniform(62, 78) if status == "public" else rng.uniform(70, 110), 2),
         residents=residents, planted=planted,
     )
@@ -71,10 +76,9 @@ def generate_sample(
     rng = random.Random(f"dataval-sample-{seed}")
     n_establishments = max(2, round(reports * 0.7))
     n_planted = max(1, n_establishments // 5)
-    establishments = [
-        _establishment(rng, [PLANTED_KINDS[i % len(PLANTED_KINDS)]] if i < n_planted else [])
-        for i in range(n_establishments)
-    ]
+    kinds = [[PLANTED_KINDS[i % len(PLANTED_KINDS)], *rng.sample(TEXT_KINDS, k=rng.choice([1, 2]))]
+             if i < n_planted else [] for i in range(n_establishments)]
+    establishments = [_establishment(rng, planted) for planted in kinds]
     without_reports = [_establishment(rng, []) for _ in range(2)]
 
     gold_lines = []

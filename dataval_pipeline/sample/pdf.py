@@ -21,6 +21,21 @@ TITLE = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=16, leading=
 CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=8, leading=10)
 
 
+WIDTH = A4[0] - 4.4 * cm
+
+
+def column_widths(rows: list[list[object]]) -> list[float]:
+    """Short columns (numbers, kinds, deadlines) as wide as their longest cell, the others share the rest."""
+    longest = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    short = {i: min(3.2, max(1.3, 0.2 * n + 0.4)) * cm for i, n in enumerate(longest) if n <= 16}
+    wide = [i for i in range(len(longest)) if i not in short]
+    if not wide:
+        return [WIDTH / len(longest)] * len(longest)
+    rest = WIDTH - sum(short.values())
+    weight = {i: min(longest[i], 200) for i in wide}
+    return [short[i] if i in short else rest * weight[i] / sum(weight.values()) for i in range(len(longest))]
+
+
 def render_pdf(blocks: list[tuple[str, object]], header: str, author: str = "ARS") -> bytes:
     buffer = io.BytesIO()
 
@@ -46,7 +61,7 @@ def render_pdf(blocks: list[tuple[str, object]], header: str, author: str = "ARS
             story.append(Paragraph(escape(str(content)), BODY))
         elif kind == "table":
             rows = [[Paragraph(escape(str(cell)), CELL) for cell in row] for row in content]  # type: ignore[union-attr]
-            table = Table(rows, colWidths=[1.4 * cm, 9.6 * cm, 2.6 * cm, 2.0 * cm], repeatRows=1)
+            table = Table(rows, colWidths=column_widths(content), repeatRows=1)  # type: ignore[arg-type]
             table.setStyle(TableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),

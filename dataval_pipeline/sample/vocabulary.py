@@ -53,107 +53,239 @@ REGIONS = [
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre"]
 
-# Findings per theme: (kind, text). Écarts cite a binding reference; remarques do not.
-# {capacity}, {medec_fte}, {night_staff}, {residents} are filled from the establishment.
+# Findings per theme: {kind, body, refs, measure[, grade]}. Écarts cite binding references (article,
+# code) that the house style writes in its own way; remarques cite none. ``body`` is the observation
+# without its reference; ``measure`` the corrective action a measure asks for. Placeholders are filled
+# from the establishment: {capacity}, {medec_fte}, {night_staff}, {residents}, {year}.
 FINDINGS = {
     "staffing": [
-        ("ecart", "Le temps de médecin coordonnateur est de {medec_fte} ETP pour {capacity} places, "
-                  "inférieur au minimum réglementaire, ce qui contrevient à l'article D.312-156 du CASF."),
-        ("ecart", "Des agents de service hospitalier non diplômés, faisant fonction d'aides-soignants, "
-                  "distribuent les médicaments et réalisent des pansements, ce qui constitue un glissement "
-                  "de tâches contraire à l'article R.4311-4 du CSP."),
-        ("remarque", "Le recours à l'intérim est important : 14 postes d'aides-soignants sont vacants et les "
-                     "plannings montrent des journées à effectif réduit."),
-        ("remarque", "La nuit, {night_staff} agents assurent seuls la surveillance des {residents} résidents, "
-                     "sans infirmier présent ni astreinte formalisée."),
+        {"kind": "ecart", "body": "Le temps de médecin coordonnateur est de {medec_fte} ETP pour {capacity} places, "
+                                  "inférieur au temps minimal fixé pour cette capacité",
+         "refs": [("D.312-156", "CASF")],
+         "measure": "Porter le temps de médecin coordonnateur au niveau minimal requis pour la capacité autorisée"},
+        {"kind": "ecart", "body": "Des agents de service non diplômés, faisant fonction d'aides-soignants, "
+                                  "distribuent les médicaments et réalisent des pansements (glissement de tâches)",
+         "refs": [("R.4311-4", "CSP")],
+         "measure": "Réserver la distribution des médicaments et la réfection des pansements aux professionnels habilités"},
+        {"kind": "remarque", "body": "Le recours à l'intérim est important : plusieurs postes d'aides-soignants sont "
+                                     "vacants et les plannings montrent des journées à effectif réduit",
+         "measure": "Élaborer un plan de recrutement et de fidélisation des aides-soignants"},
+        {"kind": "remarque", "body": "La nuit, {night_staff} agents assurent seuls la surveillance des {residents} "
+                                     "résidents, sans infirmier présent ni astreinte formalisée",
+         "measure": "Formaliser une astreinte infirmière de nuit et en informer les équipes"},
     ],
     "governance": [
-        ("ecart", "Le conseil de la vie sociale ne s'est pas réuni depuis deux ans, ce qui contrevient à "
-                  "l'article D.311-16 du CASF."),
-        ("ecart", "Le projet d'établissement est échu depuis 2019 et n'a pas été actualisé, en méconnaissance "
-                  "de l'article L.311-8 du CASF."),
-        ("remarque", "Le document unique de délégation du directeur n'est pas formalisé et l'organigramme "
-                     "transmis ne correspond pas à l'organisation constatée."),
-        ("remarque", "La démarche de gestion des risques n'est pas structurée : aucune cartographie des "
-                     "risques n'a été produite."),
+        {"kind": "ecart", "body": "Le conseil de la vie sociale ne s'est pas réuni depuis deux ans",
+         "refs": [("D.311-16", "CASF")],
+         "measure": "Réunir le conseil de la vie sociale au moins trois fois par an et en diffuser les comptes rendus"},
+        {"kind": "ecart", "body": "Le projet d'établissement est échu depuis 2019 et n'a pas été actualisé",
+         "refs": [("L.311-8", "CASF")],
+         "measure": "Actualiser le projet d'établissement en associant les professionnels et le conseil de la vie sociale"},
+        {"kind": "remarque", "body": "Le document unique de délégation du directeur n'est pas formalisé et "
+                                     "l'organigramme transmis ne correspond pas à l'organisation constatée",
+         "measure": "Formaliser le document unique de délégation et mettre à jour l'organigramme"},
+        {"kind": "remarque", "body": "La démarche de gestion des risques n'est pas structurée : aucune cartographie "
+                                     "des risques n'a été produite",
+         "measure": "Établir une cartographie des risques et un plan d'actions de prévention"},
     ],
     "medication": [
-        ("ecart", "La traçabilité de l'administration des médicaments n'est pas assurée en temps réel, ce "
-                  "qui contrevient à l'article R.4312-38 du CSP."),
-        ("ecart", "Les piluliers sont préparés par des agents non habilités, en méconnaissance de l'article "
-                  "L.313-26 du CASF."),
-        ("remarque", "Le chariot de médicaments est laissé sans surveillance dans le couloir, non verrouillé."),
-        ("remarque", "Les médicaments stupéfiants ne font pas l'objet d'un inventaire contradictoire régulier."),
+        {"kind": "ecart", "body": "La traçabilité de l'administration des médicaments n'est pas assurée en temps réel",
+         "refs": [("R.4312-38", "CSP")],
+         "measure": "Tracer chaque administration de médicament au moment de la prise, dans le dossier de soins"},
+        {"kind": "ecart", "body": "Les piluliers sont préparés par des agents non habilités",
+         "refs": [("L.313-26", "CASF")],
+         "measure": "Confier la préparation des piluliers à des professionnels habilités"},
+        {"kind": "remarque", "body": "Le chariot de médicaments est laissé sans surveillance dans le couloir, non verrouillé",
+         "measure": "Verrouiller le chariot de médicaments dès qu'il n'est plus sous la surveillance d'un soignant"},
+        {"kind": "remarque", "body": "Les médicaments stupéfiants ne font pas l'objet d'un inventaire contradictoire régulier",
+         "measure": "Organiser un inventaire contradictoire mensuel des stupéfiants"},
     ],
     "mistreatment": [
-        ("ecart", "Des propos humiliants tenus par un agent envers un résident ont été rapportés sans "
-                  "qu'aucun signalement ne soit adressé aux autorités, ce qui contrevient à l'article "
-                  "L.331-8-1 du CASF."),
-        ("remarque", "Aucune procédure de prévention et de traitement de la maltraitance n'est diffusée "
-                     "aux équipes."),
-        ("remarque", "Plusieurs résidents ont été trouvés en chemise de nuit à 15 heures, sans que leurs "
-                     "souhaits aient été recueillis."),
+        {"kind": "ecart", "body": "Des propos humiliants tenus par un agent envers un résident ont été rapportés sans "
+                                  "qu'aucun signalement ne soit adressé aux autorités",
+         "refs": [("L.331-8-1", "CASF")],
+         "measure": "Déclarer aux autorités tout fait de maltraitance et protéger le résident concerné"},
+        {"kind": "remarque", "body": "Aucune procédure de prévention et de traitement de la maltraitance n'est diffusée "
+                                     "aux équipes",
+         "measure": "Rédiger et diffuser une procédure de prévention et de traitement de la maltraitance"},
+        {"kind": "remarque", "body": "Plusieurs résidents ont été trouvés en chemise de nuit à 15 heures, sans que "
+                                     "leurs souhaits aient été recueillis",
+         "measure": "Recueillir les habitudes de vie de chaque résident et les inscrire dans son projet personnalisé"},
     ],
     "residents_rights": [
-        ("ecart", "Les contrats de séjour ne comportent pas l'annexe relative aux mesures particulières "
-                  "de liberté d'aller et venir, ce qui contrevient à l'article L.311-4-1 du CASF."),
-        ("remarque", "Le règlement de fonctionnement n'est pas remis aux familles lors de l'admission."),
-        ("remarque", "Les toilettes sont réalisées portes ouvertes, au détriment de l'intimité des résidents."),
+        {"kind": "ecart", "body": "Les contrats de séjour ne comportent pas l'annexe relative aux mesures "
+                                  "particulières de liberté d'aller et venir",
+         "refs": [("L.311-4-1", "CASF")],
+         "measure": "Compléter chaque contrat de séjour de l'annexe relative à la liberté d'aller et venir"},
+        {"kind": "remarque", "body": "Le règlement de fonctionnement n'est pas remis aux familles lors de l'admission",
+         "measure": "Remettre le règlement de fonctionnement à chaque admission et en tracer la remise"},
+        {"kind": "remarque", "body": "Les toilettes sont réalisées portes ouvertes, au détriment de l'intimité des résidents",
+         "measure": "Rappeler aux équipes les règles de respect de l'intimité lors des soins"},
     ],
     "restraint": [
-        ("ecart", "Des contentions physiques sont mises en place sans prescription médicale ni "
-                  "réévaluation, ce qui contrevient à l'article L.311-4-1 du CASF."),
-        ("remarque", "Des chambres sont fermées à clé la nuit sans décision tracée dans le dossier."),
+        {"kind": "ecart", "body": "Des contentions physiques sont mises en place sans prescription médicale ni réévaluation",
+         "refs": [("L.311-4-1", "CASF"), ("R.4127-8", "CSP")],
+         "measure": "Subordonner toute contention à une prescription médicale motivée, réévaluée et tracée"},
+        {"kind": "remarque", "body": "Des chambres sont fermées à clé la nuit sans décision tracée dans le dossier",
+         "measure": "Tracer dans le dossier toute décision de fermeture d'une chambre et sa justification"},
     ],
     "hygiene": [
-        ("ecart", "Les déchets d'activités de soins à risques infectieux sont stockés dans un local non "
-                  "sécurisé, ce qui contrevient à l'article R.1335-7 du CSP."),
-        ("remarque", "Le circuit du linge propre et du linge sale se croise dans la buanderie."),
-        ("remarque", "Aucun protocole de gestion d'une épidémie n'a été actualisé depuis 2021."),
+        {"kind": "ecart", "body": "Les déchets d'activités de soins à risques infectieux sont stockés dans un local "
+                                  "non sécurisé",
+         "refs": [("R.1335-7", "CSP")],
+         "measure": "Entreposer les déchets d'activités de soins dans un local fermé et réservé à cet usage"},
+        {"kind": "remarque", "body": "Le circuit du linge propre et du linge sale se croise dans la buanderie",
+         "measure": "Séparer les circuits du linge propre et du linge sale"},
+        {"kind": "remarque", "body": "Aucun protocole de gestion d'une épidémie n'a été actualisé depuis 2021",
+         "measure": "Actualiser le plan de gestion des épidémies et le présenter aux équipes"},
     ],
     "building_safety": [
-        ("ecart", "Le registre de sécurité incendie n'est pas tenu à jour et l'exercice d'évacuation annuel "
-                  "n'a pas été réalisé, ce qui contrevient à l'article R.143-38 du code de la construction "
-                  "et de l'habitation."),
-        ("remarque", "Le système d'appel malade est défaillant dans l'aile B : les appels ne sont pas "
-                     "reportés sur les téléphones des soignants."),
-        ("remarque", "Plusieurs chambres présentent des traces d'humidité et des sols dégradés."),
+        {"kind": "ecart", "body": "Le registre de sécurité incendie n'est pas tenu à jour et l'exercice d'évacuation "
+                                  "annuel n'a pas été réalisé",
+         "refs": [("R.143-38", "CCH")],
+         "measure": "Tenir le registre de sécurité à jour et organiser un exercice d'évacuation"},
+        {"kind": "remarque", "body": "Le système d'appel malade est défaillant dans l'aile B : les appels ne sont pas "
+                                     "reportés sur les téléphones des soignants",
+         "measure": "Faire réparer le système d'appel malade et en vérifier le fonctionnement chaque semaine"},
+        {"kind": "remarque", "body": "Plusieurs chambres présentent des traces d'humidité et des sols dégradés",
+         "measure": "Inscrire la réfection des chambres concernées au plan pluriannuel d'investissement"},
     ],
     "nutrition": [
-        ("ecart", "Le jeûne nocturne dépasse 12 heures pour l'ensemble des résidents, ce qui contrevient "
-                  "aux dispositions de l'article D.312-158 du CASF."),
-        ("remarque", "Les résidents ne sont pas pesés mensuellement et la dénutrition n'est pas dépistée."),
-        ("remarque", "Les textures modifiées ne respectent pas les prescriptions de l'orthophoniste."),
+        {"kind": "ecart", "body": "Le jeûne nocturne dépasse 12 heures pour l'ensemble des résidents",
+         "refs": [("D.312-158", "CASF")],
+         "measure": "Réduire la durée du jeûne nocturne en proposant une collation en soirée"},
+        {"kind": "remarque", "body": "Les résidents ne sont pas pesés mensuellement et la dénutrition n'est pas dépistée",
+         "measure": "Organiser la pesée mensuelle des résidents et le dépistage de la dénutrition"},
+        {"kind": "remarque", "body": "Les textures modifiées ne respectent pas les prescriptions de l'orthophoniste",
+         "measure": "Adapter les textures servies aux prescriptions individuelles"},
     ],
     "care_quality": [
-        ("ecart", "Les plans de soins individualisés ne sont pas élaborés pour 40 % des résidents, ce qui "
-                  "contrevient à l'article D.312-158 du CASF."),
-        ("remarque", "La prévention des escarres n'est pas organisée : aucune évaluation du risque n'est "
-                     "tracée dans les dossiers de soins."),
-        ("remarque", "Les transmissions entre équipes de jour et de nuit ne sont pas écrites."),
+        {"kind": "ecart", "body": "Les plans de soins individualisés ne sont pas élaborés pour 40 % des résidents",
+         "refs": [("D.312-158", "CASF")],
+         "measure": "Élaborer un plan de soins individualisé pour chaque résident"},
+        {"kind": "remarque", "body": "La prévention des escarres n'est pas organisée : aucune évaluation du risque "
+                                     "n'est tracée dans les dossiers de soins",
+         "measure": "Évaluer le risque d'escarre à l'admission puis à chaque changement d'état"},
+        {"kind": "remarque", "body": "Les transmissions entre équipes de jour et de nuit ne sont pas écrites",
+         "measure": "Formaliser des transmissions écrites entre les équipes de jour et de nuit"},
     ],
     "financial": [
-        ("ecart", "Des charges de personnel relevant de la section hébergement (agents d'entretien et "
-                  "personnel administratif) sont imputées sur la section soins financée par l'assurance "
-                  "maladie, ce qui contrevient à l'article R.314-166 du CASF.", "care_budget_misuse"),
-        ("ecart", "Le nombre de résidents accueillis, {residents}, dépasse la capacité autorisée de "
-                  "{capacity} places, ce qui contrevient à l'article L.313-1 du CASF.", "over_capacity"),
-        ("remarque", "Les excédents de la section soins des trois derniers exercices n'ont pas été "
-                     "affectés conformément à la décision de l'autorité de tarification."),
-        ("remarque", "Les frais de siège refacturés, {head_office_fees} euros, ne sont pas justifiés par "
-                     "une décision d'autorisation."),
+        {"kind": "remarque", "body": "Les excédents de la section soins des trois derniers exercices n'ont pas été "
+                                     "affectés conformément à la décision de l'autorité de tarification",
+         "measure": "Affecter les résultats conformément à la décision de l'autorité de tarification"},
+        {"kind": "remarque", "body": "Les tableaux de bord financiers ne sont pas présentés au conseil "
+                                     "d'administration",
+         "measure": "Présenter chaque trimestre un tableau de bord financier à l'organe délibérant"},
     ],
     "training": [
-        ("ecart", "Le personnel de nuit n'a pas été formé aux gestes d'urgence, contrairement à l'article "
-                  "D.312-155-0 du CASF."),
-        ("remarque", "Le plan de formation ne prévoit aucune formation à la bientraitance."),
+        {"kind": "ecart", "body": "Le personnel de nuit n'a pas été formé aux gestes d'urgence",
+         "refs": [("D.312-155-0", "CASF")],
+         "measure": "Former l'ensemble du personnel de nuit aux gestes et soins d'urgence"},
+        {"kind": "remarque", "body": "Le plan de formation ne prévoit aucune formation à la bientraitance",
+         "measure": "Inscrire une formation à la bientraitance au plan de formation"},
     ],
     "adverse_events": [
-        ("ecart", "Une chute suivie d'une fracture n'a pas été déclarée à l'autorité administrative comme "
-                  "événement indésirable grave, ce qui contrevient à l'article R.331-8 du CASF."),
-        ("remarque", "Les réclamations des familles ne font pas l'objet d'un registre ni d'une réponse écrite."),
+        {"kind": "ecart", "body": "Une chute suivie d'une fracture n'a pas été déclarée à l'autorité administrative "
+                                  "comme événement indésirable grave",
+         "refs": [("R.331-8", "CASF")],
+         "measure": "Déclarer sans délai à l'autorité administrative tout événement indésirable grave"},
+        {"kind": "remarque", "body": "Les réclamations des familles ne font pas l'objet d'un registre ni d'une "
+                                     "réponse écrite",
+         "measure": "Tenir un registre des réclamations et y répondre par écrit"},
     ],
 }
+
+# Irregularities the inspectors state in so many words (the fraud vocabulary of config/signals.yaml),
+# several phrasings each; only establishments planted with the signal get them. {amount} is in euros,
+# {declared}/{observed}/{gap} in FTE, {n} a small count; the figures agree with the reference data.
+SIGNAL_FINDINGS = {
+    "care_budget_misuse": {"theme": "financial", "kind": "ecart", "refs": [("R.314-166", "CASF")], "variants": [
+        ("Des charges de personnel relevant de la section hébergement (agents d'entretien et personnel "
+         "administratif) sont imputées sur la section soins financée par l'assurance maladie, pour {amount} € "
+         "sur l'exercice {year}",
+         "Réimputer à la section hébergement les {amount} € de charges concernées et transmettre un ERRD rectifié"),
+        ("La rémunération de {n} agents de cuisine et de blanchisserie, soit {amount} €, est financée à tort par "
+         "la dotation soins",
+         "Cesser de financer sur la dotation soins des personnels relevant de l'hébergement et régulariser les "
+         "{amount} € concernés"),
+        ("L'examen du grand livre montre que des factures de restauration et de nettoyage ({amount} €) sont "
+         "comptabilisées sur la section soins alors qu'elles relèvent de la section hébergement",
+         "Réimputer les factures concernées à la section hébergement"),
+    ]},
+    "supplier_rebates_kept": {"theme": "financial", "kind": "ecart", "refs": [("R.314-162", "CASF")], "variants": [
+        ("Les remises de fin d'année du fournisseur de protections pour l'incontinence, soit {amount} € en "
+         "{year}, sont conservées par le siège du groupe et ne sont pas déduites des charges de l'établissement",
+         "Porter les remises obtenues en déduction des charges de l'établissement et restituer les {amount} € "
+         "conservés"),
+        ("Les ristournes obtenues par la centrale d'achat sur les dispositifs médicaux ({amount} €) n'ont pas été "
+         "reversées à l'établissement",
+         "Reverser à l'établissement les ristournes perçues et modifier le contrat-cadre d'achat"),
+    ]},
+    "fte_overdeclared": {"theme": "staffing", "kind": "ecart", "refs": [("R.314-210", "CASF")], "variants": [
+        ("L'état des effectifs joint à l'ERRD {year} déclare {declared} ETP soignants alors que les plannings des "
+         "trois derniers mois ne font apparaître que {observed} ETP effectivement présents",
+         "Transmettre un état des effectifs sincère et porter l'effectif présent au niveau de l'effectif financé"),
+        ("Les effectifs financés sur la section soins excèdent de {gap} ETP les effectifs rémunérés selon les "
+         "bulletins de paie ({declared} ETP déclarés, {observed} ETP rémunérés)",
+         "Pourvoir les postes financés ou restituer les financements correspondants"),
+        ("{gap} ETP d'aides-soignants inscrits au budget et déclarés à l'autorité de tarification n'ont jamais été "
+         "pourvus",
+         "Pourvoir les postes d'aides-soignants financés et en justifier auprès de l'autorité de tarification"),
+    ]},
+    "phantom_staff": {"theme": "staffing", "kind": "ecart", "refs": [("L.1221-13", "CT")], "variants": [
+        ("{n} agents inscrits sur les plannings de nuit n'apparaissent dans aucun registre du personnel ni sur les "
+         "bulletins de paie",
+         "Mettre en concordance les plannings, le registre unique du personnel et la paie"),
+        ("Plusieurs contrats de remplacement ({n} contrats, {amount} €) ne correspondent à aucune absence d'un "
+         "salarié titulaire",
+         "Justifier chaque contrat de remplacement par l'absence qu'il compense"),
+        ("{n} salariés figurant sur l'état du personnel transmis à l'autorité de tarification n'ont jamais "
+         "travaillé dans l'établissement selon les plannings",
+         "Rectifier l'état du personnel transmis à l'autorité de tarification"),
+    ]},
+    "unqualified_staff_counted": {"theme": "staffing", "kind": "ecart", "refs": [("D.312-155-0", "CASF")], "variants": [
+        ("{n} agents faisant fonction d'aides-soignants, sans diplôme, sont décomptés comme aides-soignants dans "
+         "le tableau des effectifs transmis à l'autorité de tarification",
+         "Ne décompter comme aides-soignants que les agents titulaires du diplôme"),
+        ("Des agents non diplômés sont rémunérés sur des postes d'aides-soignants financés par la section soins, "
+         "soit {fte} ETP",
+         "Affecter aux postes d'aides-soignants financés des professionnels diplômés"),
+    ]},
+    "over_capacity": {"theme": "financial", "kind": "ecart", "refs": [("L.313-1", "CASF")], "variants": [
+        ("Le nombre de résidents accueillis, {residents}, dépasse la capacité autorisée de {capacity} places",
+         "Ramener sans délai le nombre de résidents accueillis à la capacité autorisée"),
+        ("Le jour de la visite, {residents} résidents étaient hébergés pour {capacity} places autorisées : {n} "
+         "chambres individuelles ont été transformées en chambres doubles sans autorisation",
+         "Rétablir les chambres individuelles et respecter la capacité autorisée"),
+    ]},
+    "head_office_fees_excess": {"theme": "financial", "kind": "ecart", "refs": [("R.314-88", "CASF")], "variants": [
+        ("Les frais de siège facturés à l'établissement, {amount} € en {year}, ne reposent sur aucune autorisation "
+         "de l'autorité de tarification",
+         "Solliciter l'autorisation des frais de siège ou cesser de les facturer à l'établissement"),
+        ("Les frais de siège représentent {per_place} € par place, plus du double de la médiane des établissements "
+         "comparables, sans clé de répartition justifiée",
+         "Justifier la clé de répartition des frais de siège et en ramener le montant à un niveau comparable"),
+    ]},
+    "resident_overcharging": {"theme": "residents_rights", "kind": "ecart", "refs": [("L.314-10-1", "CASF")], "variants": [
+        ("Un supplément de {monthly} € par mois est facturé aux résidents de l'unité protégée en sus du tarif "
+         "hébergement arrêté, sans base dans le contrat de séjour",
+         "Cesser de facturer ce supplément et rembourser les résidents concernés"),
+        ("Les protections pour l'incontinence, comprises dans le tarif dépendance, sont indûment facturées aux "
+         "familles ({amount} € prélevés en {year})",
+         "Rembourser aux familles les sommes prélevées au titre des protections"),
+        ("Un forfait d'entrée de {entry} €, non prévu par le contrat de séjour, est perçu à l'admission de chaque "
+         "résident",
+         "Supprimer le forfait d'entrée et rembourser les résidents qui l'ont acquitté"),
+    ]},
+}
+
+# A referral to the public prosecutor is stated in the conclusion, not as a finding.
+PROSECUTOR_REFERRAL = [
+    "Compte tenu de la gravité des faits, la directrice générale de l'ARS a saisi le procureur de la République "
+    "sur le fondement de l'article 40 du code de procédure pénale.",
+    "Les faits relevés ont été portés à la connaissance du procureur de la République par courrier du {date}.",
+    "Un signalement au titre de l'article 40 du CPP a été adressé au parquet de {city} le {date}.",
+]
 
 # Neutral prose that makes reports long, with no personal data.
 CONTEXT_SENTENCES = [
