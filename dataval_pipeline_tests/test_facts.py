@@ -239,8 +239,13 @@ def _client(server: ScriptedLLMServer) -> StructuredLLM:
     return StructuredLLM(LLMSettings(base_url=server.base_url, model="scripted", concurrency=1, backoff_s=0.01))
 
 
-def test_an_ambiguous_fact_is_one_narrow_question_and_the_pipeline_writes_the_quote():
+def test_an_ambiguous_fact_is_one_narrow_question_and_the_pipeline_writes_the_quote(monkeypatch):
     assert rules.read_fields(AMBIGUOUS)["capacity"].ambiguous
+    with FactQuestionServer(["answer:2"]) as server:
+        row = extract_facts_many({"r": (AMBIGUOUS, ReportReading())}, _client(server))["r"].row
+    # By default the model's pick on an ambiguous fact is recorded, the rules' best kept.
+    assert row["capacity"] == 60 and row["disagreements"] == [{"field": "capacity", "rule": 60, "llm": 62}]
+    monkeypatch.setitem(rules.load_config().questions, "llm_decides_ambiguous", True)
     with FactQuestionServer(["answer:2"]) as server:
         llm = _client(server)
         facts = extract_facts_many({"r": (AMBIGUOUS, ReportReading())}, llm)["r"]
@@ -268,6 +273,18 @@ def test_an_id_out_of_range_is_repaired_or_dropped():
         row = extract_facts_many({"r": (AMBIGUOUS, ReportReading())}, _client(server))["r"].row
     assert row["capacity"] == 60 and row["dropped_llm_facts"] == 1 and row["llm_answered"] is False
     assert row["disagreements"] == []
+
+
+def test_a_fact_the_rules_cannot_read_is_filled_from_the_models_pick():
+    text = "Selon le planning, deux agents assurent la surveillance des résidents ; trois agents sont présents le week-end."
+    reading = rules.read_fields(text)["night_staff"]
+    assert reading.fact is None and reading.needs_question
+    with FactQuestionServer(["answer:2"]) as server:
+        row = extract_facts_many({"r": (text, ReportReading())}, _client(server))["r"].row
+    chosen = reading.candidates[1]
+    assert row["night_staff"] == chosen.value and row["llm_questions"] == 1
+    [evidence] = [e for e in row["evidence"] if e["field"] == "night_staff"]
+    assert evidence["source"] == "llm" and text[evidence["start"]:evidence["end"]] in evidence["quote"]
 
 
 def test_all_questions_of_all_reports_go_in_one_batch_and_none_keeps_the_rule():
