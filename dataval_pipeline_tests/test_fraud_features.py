@@ -72,7 +72,9 @@ def features_of(corpus: dict, **overrides) -> pl.DataFrame:
 def test_planted_establishments_rank_high_and_their_top_reason_names_the_irregularity(corpus):
     scored = score(features_of(corpus))
     planted = planted_from_gold(corpus["summary"].gold_path)
-    assert sorted(kind for kinds in planted.values() for kind in kinds) == sorted(generator.PLANTED_KINDS)
+    # Each planted establishment carries one irregularity of the declarations, possibly with text-only ones.
+    assert sorted(k for kinds in planted.values() for k in kinds if k in generator.PLANTED_KINDS) == \
+        sorted(generator.PLANTED_KINDS)
     result = evaluate(scored, planted)
     report = [(r.finess, r.planted, r.rank, r.top_feature) for r in result.ranks]
     print(f"precision@{result.k} = {result.precision_at_k:.2f}; ranks: {report}")
@@ -85,7 +87,7 @@ def test_planted_establishments_rank_high_and_their_top_reason_names_the_irregul
 def test_reasons_are_french_sentences_with_the_figures(corpus):
     scored = score(features_of(corpus))
     planted = planted_from_gold(corpus["summary"].gold_path)
-    by_kind = {kinds[0]: finess for finess, kinds in planted.items()}
+    by_kind = {k: finess for finess, kinds in planted.items() for k in kinds if k in generator.PLANTED_KINDS}
     rows = {r["finess"]: r for r in scored.iter_rows(named=True)}
     over_declared = rows[by_kind["fte_overdeclared"]]
     assert over_declared["care_fte_gap"] == pytest.approx(9.1)
@@ -103,7 +105,10 @@ def test_reasons_are_french_sentences_with_the_figures(corpus):
 
 def test_a_new_report_changes_only_its_own_establishments_features(corpus):
     before = features_of(corpus)
-    target = next(g for g in corpus["gold"] if not g["planted"])
+    # An establishment without irregularity whose inspections all came from the programme: the new report
+    # (after a complaint) changes its complaint share.
+    target = next(g for g in corpus["gold"] if not g["planted"] and all(
+        h["facts"]["trigger"] == "programme" for h in corpus["gold"] if h["facts"]["finess"] == g["facts"]["finess"]))
     finess = target["facts"]["finess"]
     new = json.loads(json.dumps(target))
     new["report_id"] = "f" * 16
@@ -396,4 +401,4 @@ def test_signals_read_from_the_generated_reports_put_the_planted_ones_first(corp
     rows = {r["finess"]: r for r in scored.iter_rows(named=True)}
     misuse = next(f for f, kinds in planted.items() if "care_budget_misuse" in kinds)
     assert rows[misuse]["top_features"][0] == "care_budget_misuse_reports"
-    assert "imputées sur la section soins" in rows[misuse]["top_reasons"][0]
+    assert rows[misuse]["top_reasons"][0].startswith(load_vocabulary().get("care_budget_misuse").label + " — ")

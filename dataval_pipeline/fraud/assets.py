@@ -62,6 +62,9 @@ def fraud_features(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         "establishments_without_declarations": dg.MetadataValue.int(
             scored.filter(pl.col("declaration_years") == 0).height),
         "establishments_outside_register": dg.MetadataValue.int(scored.filter(~pl.col("in_register")).height),
+        "establishments_with_stated_signals": dg.MetadataValue.int(
+            scored.filter(pl.col("stated_signals").list.len() > 0).height),
+        "fraud_signals_read": dg.MetadataValue.int(tables["fraud_signals"].num_rows),
         "reports_without_finess": dg.MetadataValue.int(reports_without_finess(tables["extracted_facts"])),
         "features_version": dg.MetadataValue.text(FEATURES_VERSION),
     }

@@ -24,6 +24,7 @@ _PER = re.compile(r"\s*(ttc|ht)?\s*(par|/)\s*(etp|jour|mois|place|resident|an|ad
 _TOTAL_BEFORE = re.compile(r"(soit|total(e|ement)?( de)?|au total,?|montant (total )?(de|d'environ)|cumul\w*( de)?|"
                            r"representant( environ)?|environ)\s*$")
 _FTE = re.compile(r"(?<![\d,])(\d+(?:,\d+)?)\s?etp\b")
+_CONTRAST = re.compile(r"\b(alors que|que|qu'|contre|quand|tandis que|pour|seul(e)?s?|mais)\b")
 _FTE_GAP = re.compile(r"(ecart de|excede\w* de|superieure?s? de|inferieure?s? de|soit|difference de|manque de|"
                       r"surplus de)\s(\d+(?:,\d+)?)\s?etp\b")
 _RESIDENTS_FOR_PLACES = re.compile(
@@ -89,7 +90,8 @@ def fte_figure(folded: str, mode: str = "gap", anchor: re.Pattern | None = None)
     gap = _FTE_GAP.search(folded)
     if gap:
         return _fte_value(gap.group(2))
-    if len(values) >= 2 and values[0] != values[1]:
+    # Two figures set against each other ("déclare 31,8 ETP alors que la paie n'en montre que 26,4 ETP").
+    if len(values) >= 2 and values[0] != values[1] and _CONTRAST.search(folded, matches[0].end(), matches[1].start()):
         return round(abs(values[0] - values[1]), 2)
     return values[0] if values else None
 

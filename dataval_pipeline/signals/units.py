@@ -46,7 +46,8 @@ def _cut_points(text: str) -> list[int]:
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
         word = re.search(r"(\w+)\.$", text[max(0, end - 8):end])
-        if word and word.group(1).lower() in ABBREVIATIONS:
+        # "art. 40", "M. X", and the single letters of legal references written "R. 314-162", "L. 313-1".
+        if word and (word.group(1).lower() in ABBREVIATIONS or len(word.group(1)) == 1):
             continue
         cuts.add(end)
     cuts.update(m.start() for m in _OPENER.finditer(text))
