@@ -184,3 +184,31 @@ def test_a_table_row_and_the_prose_share_one_number_and_particles_go_with_the_su
     director, president = numbers(lines[0])
     assert numbers(lines[2]) == [president, president] and numbers(lines[3]) == [director, director], out
     assert set(numbers(lines[4])) - {director, president}, out  # the cook is a third person
+
+
+def test_form_fields_name_a_person_whatever_the_case(anonymiser):
+    text = ("Nom : CARAMANSKI\tPrénom : Eulalie\n"
+            "Nom : leprévost   Prénom : fantine   Chambre : 12\n"
+            "Signataire : Théophane Vasseur-Lamy\n"
+            "Nom de l'établissement : EHPAD Les Glycines\n")
+    out = anonymiser.anonymise(text).text
+    for word in ("CARAMANSKI", "Eulalie", "leprévost", "fantine", "Théophane", "Vasseur"):
+        assert word not in out, (word, out)
+    lines = out.splitlines()
+    assert len(set(numbers(lines[0]))) == 1 and len(set(numbers(lines[1]))) == 1 and numbers(lines[0]) != numbers(lines[1])
+    assert lines[1].endswith("Chambre : 12") and lines[3] == "Nom de l'établissement : EHPAD Les Glycines"
+
+
+def test_a_list_of_people_met_loses_its_names_and_keeps_its_roles(anonymiser):
+    text = ("Personnes rencontrées :\n"
+            "- Kelyan Moreau-Tissot, cuisinier\n"
+            "- Ophélia Vandenbussche – infirmière de nuit\n"
+            "- la directrice et son adjointe\n"
+            "Présentation de l'établissement\n"
+            "Situé à Villefranche-sur-Saône, l'établissement accueille 80 résidents.\n")
+    out = anonymiser.anonymise(text).text
+    for word in ("Kelyan", "Moreau", "Ophélia", "Vandenbussche"):
+        assert word not in out, (word, out)
+    for kept in (", cuisinier", "– infirmière de nuit", "- la directrice et son adjointe",
+                 "Présentation de l'établissement", "Situé à Villefranche-sur-Saône"):
+        assert kept in out, (kept, out)

@@ -101,7 +101,8 @@ _PERSON_VERB_AFTER = re.compile(rf"^[ \t]*(?:\([^)\n]{{1,40}}\)[ \t]*)?,?[ \t]*{
 _ROLE_AFTER = re.compile(r"^(?:[ \t]*(?:[,(–-]|:)|[ \t]*[|\t]| {2,})[ \t]*(?:l['’]|la[ \t]+|le[ \t]+|sa[ \t]+|son[ \t]+|notre[ \t]+)?([^\W\d_][\w'’-]*)")
 _CUE_BEFORE = re.compile(rf"(?<![\w]){alternation(lexicon.PERSON_CUES)}[ \t]*:?[ \t]*$", re.IGNORECASE)
 PERSON_ADDRESS_CUE = re.compile(alternation(lexicon.PERSON_ADDRESS_CUES), re.IGNORECASE)
-STRONG_SOURCES = {"FrTitledPersonRecognizer", "FrLowercaseTitledPersonRecognizer", "table"}
+STRONG_SOURCES = {"FrTitledPersonRecognizer", "FrLowercaseTitledPersonRecognizer", "FrLabelledPersonRecognizer",
+                  "table"}
 STOP = frozenset(fold(w) for w in STOP_WORDS)
 
 
@@ -284,7 +285,9 @@ class Anonymiser:
         for result in results:
             source = (result.recognition_metadata or {}).get("recognizer_name", "")
             if result.entity_type == "PERSONNE":
-                mentions += self._person(text, result.start, result.end, source, hard, soft, ner, ("span", next(groups)))
+                group = ("line", text.rfind("\n", 0, result.start)) if source == "FrLabelledPersonRecognizer" \
+                    else ("span", next(groups))  # "Nom : X   Prénom : Y": one person per form line
+                mentions += self._person(text, result.start, result.end, source, hard, soft, ner, group)
                 continue
             if result.entity_type == "ADRESSE" and source == "FrAddressRecognizer" \
                     and not _is_person_address(text, result.start):
@@ -305,7 +308,9 @@ class Anonymiser:
                 ner: SpanIndex, group: tuple[str, int]) -> list[_Mention]:
         """The mention pieces of one candidate name, or [] when the evidence is not enough."""
         lower_source = source in ("FrLowercaseTitledPersonRecognizer", "FrLowercasePersonRecognizer",
-                                  "FrGreetingPersonRecognizer", "table")
+                                  "FrGreetingPersonRecognizer", "FrLabelledPersonRecognizer", "table")
+        if source == "FrLabelledPersonRecognizer" and not layout.is_name_cell(text[start:end]):
+            return []
         strong = source in STRONG_SOURCES
         tokens = []
         for match in (_ANY_TOKEN if lower_source else _NAME_TOKEN).finditer(text, start, end):

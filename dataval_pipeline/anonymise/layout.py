@@ -83,7 +83,7 @@ PARTICLES = {"de", "du", "des", "d'", "d’", "le", "la", "van", "von", "den", "
              "di", "del", "della", "et"}
 
 
-def _is_name_cell(cell: str) -> bool:
+def is_name_cell(cell: str) -> bool:
     cell = cell.strip()
     if not cell or len(cell) > 60 or len(cell.split()) > 6 or not NAME_CELL.match(cell):
         return False
@@ -117,9 +117,9 @@ def _cell_detections(text: str, kind: str, start: int, end: int, row: int) -> li
     offset = start + value.index(stripped)
     if kind == "DATE_NAISSANCE":
         return [Cell(kind, offset + m.start(), offset + m.end(), row) for m in DATE_IN_CELL.finditer(stripped)]
-    if not _is_name_cell(stripped):
+    if not is_name_cell(stripped):
         head = re.split(r"\s*(?:,|\(|\s[–—-]\s)", stripped, maxsplit=1)[0]  # "Kader, ASH", "Lina (IDE)"
-        if head == stripped or not _is_name_cell(head):
+        if head == stripped or not is_name_cell(head):
             return []
         stripped = head
     if all(fold(w) in lexicon.NOT_NAMES for w in re.findall(r"[^\W\d_]+", stripped)):
@@ -184,7 +184,7 @@ def _stacked_tables(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
             if column == 0:
                 row_id = index
             if kind == "PERSONNE":
-                if not (_is_name_cell(line) and shapes.get(column, _shape(line)) == _shape(line)):
+                if not (is_name_cell(line) and shapes.get(column, _shape(line)) == _shape(line)):
                     previous = header[column - 1] if column > 0 else (header[-1] if shapes else None)
                     if previous is not None and previous != "PERSONNE":
                         index += 1  # the previous cell wrapped onto this line
@@ -202,7 +202,45 @@ def _stacked_tables(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
     return cells
 
 
+LIST_HEADING = re.compile(rf"{lexicon.alternation(lexicon.PEOPLE_LIST_HEADINGS)}[ \t]*:?[ \t]*$", re.IGNORECASE)
+LIST_ITEM = re.compile(r"^[ \t]*(?P<bullet>[-–—•*·▪◦]|\d+[.)])?[ \t]*(?P<name>[^,(:;\n]+?)[ \t]*"
+                       r"(?P<separator>,|\(|[ \t][–—-][ \t]|:|;|$)[ \t]*(?:l['’]|la[ \t]+|le[ \t]+)?(?P<next>[^\W\d_][\w'’-]*)?")
+LIST_TITLE = re.compile(rf"^{lexicon.alternation(lexicon.TITLES, flexible_space=False)}(?![\w])")
+
+
+def _listed_people(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
+    """The name part of each line of a list of people under its heading ("Personnes rencontrées :").
+
+    A line is an item when it has a bullet, starts with a title, or names a role after its separator
+    ("Kelyan Moreau, cuisinier"); the list ends at the first line that is not one (PDF text has no blank
+    lines to end it)."""
+    cells: list[Cell] = []
+    inside = False
+    for number, (start, end) in enumerate(spans):
+        line = text[start:end]
+        if LIST_HEADING.search(line) and len(line.split()) <= 8:
+            inside = True
+            continue
+        if not inside:
+            continue
+        item = LIST_ITEM.match(line)
+        name = item.group("name").strip() if item else ""
+        words = re.findall(r"[^\W\d_][\w'’.-]*", name)
+        titled = bool(LIST_TITLE.match(name))
+        role = bool(item and item.group("next") and fold(item.group("next")) in lexicon.ROLES)
+        # names in a list are written with capitals; "la directrice", "l'équipe de nuit" are not names
+        capitals = bool(words) and all(w[:1].isupper() or fold(w) in PARTICLES for w in words)
+        if not item or not capitals or not (item.group("bullet") or titled or role) \
+                or not (titled or 2 <= len(words) <= 5):
+            inside = False
+            continue
+        a, b = item.span("name")
+        cells += _cell_detections(text, "PERSONNE", start + a, start + b, number + (1 << 40))
+    return cells
+
+
 def people_cells(text: str) -> list[Cell]:
-    """The cells of people's columns (names, birth dates) in every table of ``text``."""
+    """The cells of people's columns (names, birth dates) in every table of ``text``, and the names of
+    lists of people."""
     spans = list(lines(text))
-    return _separated_tables(text, spans) + _stacked_tables(text, spans)
+    return _separated_tables(text, spans) + _stacked_tables(text, spans) + _listed_people(text, spans)

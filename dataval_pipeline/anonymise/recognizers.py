@@ -226,6 +226,18 @@ def all_caps_person_recognizer() -> ContextSpanRecognizer:
     )
 
 
+def labelled_person_recognizer() -> ContextSpanRecognizer:
+    """A form field: "Nom : DUPRÉ   Prénom : Aline", "Signataire : x y" (labels are the people's column
+    headers of the configuration): the value up to the end of the field, whatever its case."""
+    labels = lexicon.alternation(lexicon.PERSON_COLUMN_LABELS)
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrLabelledPersonRecognizer",
+        rf"(?:^|(?<=[\n\t|;])|(?<=  ))[ \t]*{labels}[ \t]*:[ \t]*(?P<value>[^\n\t|;:,()]{{2,60}}?)"
+        rf"(?=[ \t]*(?:$|\n|\t|\||;|,|\(| {{2,}}|[ \t]+{labels}[ \t]*:))",
+        flags=re.IGNORECASE | re.MULTILINE, score=1.0,
+    )
+
+
 def lowercase_person_recognizer() -> ContextSpanRecognizer:
     """Lower-case names of letters and quoted e-mails: a known first name and the word after it
     ("henri vidal"), or a name after a greeting or a closing ("bonjour sophie,", "cordialement, x y")."""
@@ -270,6 +282,6 @@ def french_recognizers() -> list[EntityRecognizer]:
         NirRecognizer(), labelled_nir_recognizer(), RppsRecognizer(), labelled_rpps_recognizer(), IbanRecognizer(), PhoneRecognizer(), email_recognizer(),
         birth_date_recognizer(), birth_year_recognizer(), address_recognizer(), person_address_recognizer(),
         titled_person_recognizer(), lowercase_titled_person_recognizer(), first_name_person_recognizer(),
-        surname_first_person_recognizer(), given_caps_person_recognizer(), all_caps_person_recognizer(),
+        surname_first_person_recognizer(), given_caps_person_recognizer(), all_caps_person_recognizer(), labelled_person_recognizer(),
         lowercase_person_recognizer(), greeting_person_recognizer(),
     ]
