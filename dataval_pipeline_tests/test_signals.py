@@ -294,6 +294,20 @@ MORE_PHRASINGS = [
     ('prosecutor_referral', "Les faits ont été dénoncés au ministère public par la mission d'inspection."),
     ('sanction', "La fermeture définitive de l'établissement a été prononcée par arrêté conjoint."),
     ('sanction', "Une astreinte de 300 € par jour de retard a été fixée par l'ARS."),
+    ('care_budget_misuse', 'Les charges de personnel administratif (0,5 ETP de comptable) sont intégralement portées sur la section soins.'),
+    ('care_budget_misuse', "Le forfait soins finance depuis 2022 l'abonnement de télévision des chambres, qui relève de l'hébergement."),
+    ('supplier_rebates_kept', "Les rabais de fin d'exercice versés par le fournisseur de matériel d'incontinence sont conservés par l'association gestionnaire."),
+    ('fte_overdeclared', "L'état des effectifs annexé à l'ERRD fait apparaître 4 ETP d'aides-soignants de plus que les plannings réalisés."),
+    ('fte_overdeclared', "Le nombre d'ETP financés (25,0) excède de 3,5 ETP le nombre d'ETP rémunérés."),
+    ('phantom_staff', "Deux infirmiers figurent sur le tableau des effectifs transmis à l'ARS sans qu'aucun contrat ni bulletin de salaire ne corresponde."),
+    ('unqualified_staff_counted', "Les agents faisant fonction sont comptabilisés comme aides-soignants dans l'ERRD 2023."),
+    ('over_capacity', 'Le nombre de résidents présents (74) excède la capacité autorisée (70).'),
+    ('head_office_fees_excess', 'Les frais de siège ont été facturés au-delà du taux autorisé par la décision du 3 mars 2021.'),
+    ('resident_overcharging', 'Une participation de 50 € est demandée aux familles pour chaque sortie, alors que les animations sont comprises dans le tarif.'),
+    ('resident_overcharging', 'Le gestionnaire facture aux résidents des frais de dossier non prévus par la réglementation.'),
+    ('prosecutor_referral', 'Le procureur de la République a été avisé de ces faits par courrier du 2 mai 2024.'),
+    ('sanction', "L'ARS a prononcé une sanction financière à l'encontre de l'organisme gestionnaire."),
+    ('sanction', 'Un administrateur provisoire a été désigné par arrêté du 15 juin 2024.'),
 ]
 MORE_LOOK_ALIKES = [
     "Les charges de personnel sont réparties entre les trois sections conformément à l'arrêté.",
@@ -320,6 +334,16 @@ MORE_LOOK_ALIKES = [
     'Le registre du personnel a été présenté à la mission.',
     "Les remplacements des agents absents sont assurés par l'intérim.",
     'Les suppléments facultatifs (coiffure, pédicure) sont affichés et facturés selon le contrat de séjour.',
+    'Les charges de personnel sont en hausse de 4 % par rapport à 2022.',
+    "Le forfait soins 2024 s'élève à 1 105 000 €.",
+    "L'état des effectifs annexé à l'ERRD a été transmis dans les délais.",
+    'La capacité autorisée est de 70 places ; 68 résidents sont présents.',
+    'Les frais de siège sont autorisés au taux de 3 % par décision du 3 mars 2021.',
+    'Les animations et les sorties sont comprises dans le tarif hébergement.',
+    'Le médecin coordonnateur a été recruté en 2023 pour 0,6 ETP.',
+    "Aucune sanction n'a été prononcée à l'issue de la précédente inspection.",
+    'La mission recommande de formaliser une procédure de signalement des faits de maltraitance au procureur.',
+    'Les fournisseurs de protections ont été mis en concurrence en 2023.',
 ]
 
 
