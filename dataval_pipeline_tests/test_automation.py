@@ -93,7 +93,7 @@ def test_the_daily_schedule_rebuilds_every_product_over_all_reports():
     graph = defs.resolve_asset_graph()
     for key in (key for asset in PER_REPORT for key in asset.keys):  # whole-product checks: each morning too
         condition = graph.get(dg.AssetCheckKey(key, "quality")).automation_condition
-        assert condition is not None and "0 6 * * *" in condition.get_label()
+        assert condition is not None and "0 6 * * *" in condition.name
     for asset in ALL_REPORTS:
         assert asset.specs_by_key[asset.key].freshness_policy is not None
 

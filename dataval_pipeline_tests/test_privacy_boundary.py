@@ -102,7 +102,8 @@ def test_every_ok_report_has_one_anonymised_row(pipeline_run, sample_corpus):
         orphans = con.execute(
             "SELECT COUNT(*) FROM anonymised_corpus a JOIN raw_reports r USING (report_id) "
             "WHERE r.status <> 'ok'").fetchone()[0]
-        counts = [json.loads(c) for (c,) in con.execute("SELECT entity_counts FROM anonymised_corpus").fetchall()]
+        counts = {r: json.loads(c) for r, c in con.execute(
+            "SELECT report_id, entity_counts FROM anonymised_corpus").fetchall()}
     finally:
         con.close()
     assert missing == 0 and orphans == 0
