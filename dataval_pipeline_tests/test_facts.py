@@ -316,8 +316,10 @@ def dev_texts():
 
 
 def test_the_development_corpus_facts_without_the_llm(dev_texts):
+    from dataval_pipeline.findings.read import read_report
+
     texts, gold = dev_texts
-    rows = {r: f.row for r, f in extract_facts_many({r: (t, ReportReading()) for r, t in texts.items()}, None).items()}
+    rows = {r: f.row for r, f in extract_facts_many({r: (t, read_report(t)) for r, t in texts.items()}, None).items()}
     metrics = {m.metric: m for m in score_facts(rows, gold, rules.READ_FACTS, texts)}
     wrong = misses(rows, gold, rules.READ_FACTS)
     for name in rules.READ_FACTS:
@@ -390,6 +392,9 @@ def test_evaluation_scores_the_facts_against_the_gold_labels(facts_run):
     ("Dates de la visite : 12 et 13/03/2024", "inspection_date", "2024-03-12"),
     ("Courrier du 2 février 2024. Les inspecteurs se sont rendus sur place le 4 mars 2024.", "inspection_date", "2024-03-04"),
     ("Motif du contrôle : plainte d'un résident.", "trigger", "complaint"),
+    ("L'inspection du 3 avril 2024 n'avait pas été annoncée.", "unannounced", True),
+    ("L'établissement accueillait 61 résidents au moment du contrôle.", "residents_present", 61),
+    ("Trois agents sont présents chaque nuit.", "night_staff", 3),
     ("La nuit, une seule aide-soignante assure la surveillance des 40 résidents.", "night_staff", 1),
     ("Les plannings font apparaître 25,4 ETP d'aides-soignants et d'infirmiers.", "care_fte", 25.4),
     ("Capacité autorisée : 80\nPersonnes accueillies présentes : 77", "capacity", 80),
