@@ -308,6 +308,18 @@ MORE_PHRASINGS = [
     ('prosecutor_referral', 'Le procureur de la République a été avisé de ces faits par courrier du 2 mai 2024.'),
     ('sanction', "L'ARS a prononcé une sanction financière à l'encontre de l'organisme gestionnaire."),
     ('sanction', 'Un administrateur provisoire a été désigné par arrêté du 15 juin 2024.'),
+    ('care_budget_misuse', "Le contrat d'entretien des ascenseurs, 18 400 € par an, est payé sur les crédits de soins."),
+    ('care_budget_misuse', "La moitié du salaire de l'agent d'accueil est affectée au budget soins sans justification."),
+    ('supplier_rebates_kept', "Les remises obtenues par la centrale d'achat du groupe ne sont jamais répercutées sur les factures de l'établissement."),
+    ('fte_overdeclared', "La mission constate 22,4 ETP soignants présents pour 26,0 ETP déclarés à l'autorité de tarification."),
+    ('fte_overdeclared', "Les postes d'infirmier financés par l'assurance maladie ne sont pas pourvus depuis 2022 alors qu'ils figurent dans l'ERRD."),
+    ('phantom_staff', "Le planning mentionne une aide-soignante de nuit que personne n'a jamais vue dans l'établissement."),
+    ('unqualified_staff_counted', "Les ASH non diplômés sont déclarés en qualité d'aides-soignants dans l'état du personnel."),
+    ('over_capacity', "Une chambre double a été créée dans l'ancien salon sans autorisation, portant le nombre de lits à 82 pour 80 autorisés."),
+    ('head_office_fees_excess', 'Les prestations facturées par la société mère augmentent de 25 % par an sans contrepartie identifiable.'),
+    ('resident_overcharging', "Les protections sont refacturées aux familles alors qu'elles relèvent du forfait dépendance."),
+    ('prosecutor_referral', 'Une transmission au parquet a été effectuée le 9 avril 2024.'),
+    ('sanction', "La fermeture partielle de l'établissement a été ordonnée à compter du 1er juillet."),
 ]
 MORE_LOOK_ALIKES = [
     "Les charges de personnel sont réparties entre les trois sections conformément à l'arrêté.",
@@ -344,6 +356,14 @@ MORE_LOOK_ALIKES = [
     "Aucune sanction n'a été prononcée à l'issue de la précédente inspection.",
     'La mission recommande de formaliser une procédure de signalement des faits de maltraitance au procureur.',
     'Les fournisseurs de protections ont été mis en concurrence en 2023.',
+    "Les crédits de soins non consommés ont été reportés sur l'exercice suivant avec l'accord de l'ARS.",
+    'La mission constate 22,4 ETP soignants présents, conformément aux ETP déclarés.',
+    'Le planning de nuit est affiché dans la salle de soins.',
+    "Les protections sont fournies par l'établissement et financées par le forfait dépendance.",
+    "La société mère a présenté les prestations rendues à l'établissement.",
+    "L'ancien salon a été transformé en salle d'activités.",
+    'Il appartient à la direction de transmettre au parquet tout signalement de maltraitance.',
+    "Les ASH non diplômés suivent une formation d'assistant de soins en gérontologie.",
 ]
 
 
