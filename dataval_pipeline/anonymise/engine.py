@@ -365,6 +365,8 @@ class Anonymiser:
             if len(tokens) < 2 or not known_first[0]:
                 return False
             return any(caps[1:]) or by_ner or context or folded[0] not in lexicon.AMBIGUOUS_FIRST_NAMES
+        if source == "FrLoneFirstNameRecognizer":
+            return len(tokens) == 1 and known_first[0] and context
         if source == "FrSurnameFirstPersonRecognizer":
             return len(tokens) >= 2 and caps[0] and (known_first[-1] or by_ner or context)
         if source == "FrAllCapsPersonRecognizer":

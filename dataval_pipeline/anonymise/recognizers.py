@@ -198,6 +198,15 @@ def first_name_person_recognizer() -> ContextSpanRecognizer:
     )
 
 
+def lone_first_name_recognizer() -> ContextSpanRecognizer:
+    """A known first name alone ("Mamadou (ASH) était seul", "Odette a chuté"): kept with a person's
+    context only; once the document ties it to a person, linking finds it anyway."""
+    return ContextSpanRecognizer(
+        "PERSONNE", "FrLoneFirstNameRecognizer",
+        rf"(?<![\w'’-])(?P<value>{_first_names_regex('capitalised')})(?![\w'’-])", flags=0, score=0.8,
+    )
+
+
 def surname_first_person_recognizer() -> ContextSpanRecognizer:
     """"NOM Prénom" and "NOM, Prénom" (lists, tables, signatures): an all-caps surname then a capitalised
     word; whether that word is a first name is decided with the other evidence."""
@@ -279,9 +288,11 @@ def email_recognizer() -> EmailRecognizer:
 
 def french_recognizers() -> list[EntityRecognizer]:
     return [
-        NirRecognizer(), labelled_nir_recognizer(), RppsRecognizer(), labelled_rpps_recognizer(), IbanRecognizer(), PhoneRecognizer(), email_recognizer(),
+        NirRecognizer(), labelled_nir_recognizer(), RppsRecognizer(), labelled_rpps_recognizer(), IbanRecognizer(),
+        PhoneRecognizer(), email_recognizer(),
         birth_date_recognizer(), birth_year_recognizer(), address_recognizer(), person_address_recognizer(),
         titled_person_recognizer(), lowercase_titled_person_recognizer(), first_name_person_recognizer(),
-        surname_first_person_recognizer(), given_caps_person_recognizer(), all_caps_person_recognizer(), labelled_person_recognizer(),
-        lowercase_person_recognizer(), greeting_person_recognizer(),
+        lone_first_name_recognizer(), surname_first_person_recognizer(), given_caps_person_recognizer(),
+        all_caps_person_recognizer(), labelled_person_recognizer(), lowercase_person_recognizer(),
+        greeting_person_recognizer(),
     ]
