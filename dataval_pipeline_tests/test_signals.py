@@ -320,6 +320,19 @@ MORE_PHRASINGS = [
     ('resident_overcharging', "Les protections sont refacturées aux familles alors qu'elles relèvent du forfait dépendance."),
     ('prosecutor_referral', 'Une transmission au parquet a été effectuée le 9 avril 2024.'),
     ('sanction', "La fermeture partielle de l'établissement a été ordonnée à compter du 1er juillet."),
+    ('care_budget_misuse', "Les factures d'électricité de la cuisine centrale sont comptabilisées en section soins."),
+    ('care_budget_misuse', 'Une partie des charges de la blanchisserie, 12 300 €, pèse sur le forfait global de soins.'),
+    ('supplier_rebates_kept', "Le siège encaisse les ristournes annuelles des fournisseurs de produits d'incontinence."),
+    ('supplier_rebates_kept', "Les avoirs émis par le prestataire de dispositifs médicaux n'ont pas été reversés à l'EHPAD."),
+    ('fte_overdeclared', "Le gestionnaire a déclaré 30 ETP d'aides-soignants alors que 24 ETP seulement figurent sur les bulletins de paie."),
+    ('fte_overdeclared', "Un écart de 3,2 ETP est constaté entre l'effectif déclaré et l'effectif réellement présent."),
+    ('phantom_staff', 'Les bulletins de paie de décembre mentionnent un agent qui ne figure pas au registre unique du personnel.'),
+    ('unqualified_staff_counted', "Les agents sans diplôme d'aide-soignant sont comptés comme soignants dans le taux d'encadrement déclaré."),
+    ('over_capacity', "Le tableau d'occupation indique 92 résidents présents pour 88 places autorisées."),
+    ('head_office_fees_excess', "Les frais de siège refacturés à l'établissement dépassent le plafond fixé par l'autorisation."),
+    ('resident_overcharging', 'Une majoration de 8 € par jour est appliquée aux chambres avec balcon sans être mentionnée au contrat de séjour.'),
+    ('prosecutor_referral', "L'inspection a conduit l'ARS à saisir le procureur de la République."),
+    ('sanction', "Une mise sous administration provisoire a été décidée par le directeur général de l'ARS."),
 ]
 MORE_LOOK_ALIKES = [
     "Les charges de personnel sont réparties entre les trois sections conformément à l'arrêté.",
@@ -364,6 +377,14 @@ MORE_LOOK_ALIKES = [
     "L'ancien salon a été transformé en salle d'activités.",
     'Il appartient à la direction de transmettre au parquet tout signalement de maltraitance.',
     "Les ASH non diplômés suivent une formation d'assistant de soins en gérontologie.",
+    "Les factures d'électricité sont réparties entre les sections selon une clé validée.",
+    'Le forfait global de soins a augmenté de 2 % en 2024.',
+    "Le gestionnaire a déclaré 30 ETP d'aides-soignants, chiffre que confirment les bulletins de paie.",
+    'Le registre unique du personnel est à jour.',
+    "Le tableau d'occupation indique 86 résidents présents pour 88 places autorisées.",
+    "Les frais de siège respectent le plafond fixé par l'autorisation.",
+    'Les chambres avec balcon sont facturées au même tarif que les autres.',
+    "La mission rappelle que l'article 40 du code de procédure pénale s'impose à tout fonctionnaire.",
 ]
 
 
