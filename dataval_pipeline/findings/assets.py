@@ -18,7 +18,7 @@ from dataval_pipeline.contracts import Contract, load_contract
 from dataval_pipeline.contracts.model import contracts_dir
 from dataval_pipeline.findings.rows import FINDINGS, MEASURES
 from dataval_pipeline.llm.assets import anonymised_texts
-from dataval_pipeline.metadata import OWNERS, asset_metadata, markdown_table
+from dataval_pipeline.metadata import OWNERS, asset_metadata, downstream_report_metadata, markdown_table
 from dataval_pipeline.partitions import report_partitions
 from dataval_pipeline.resources import LLMResource, WarehouseResource
 
@@ -48,11 +48,10 @@ def optional_llm_client(llm: LLMResource, cache_dir, log) -> object | None:
         return None
 
 
-def _row_counts(context: dg.AssetExecutionContext, contract: Contract, counts: Counter, keys: list[str]) -> dict:
-    """Each report's own row count on its partition's materialisation; the run's total for the run."""
-    for key in keys:
-        context.add_asset_metadata({"dagster/row_count": dg.MetadataValue.int(counts[key])},
-                                   asset_key=contract.name, partition_key=key)
+def _row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, contract: Contract, counts: Counter,
+                keys: list[str]) -> dict:
+    """Each report's own row count and status on its partition's materialisation; the run's total for the run."""
+    downstream_report_metadata(context, warehouse, dict(counts), asset_key=contract.name)
     return {"rows_in_run": dg.MetadataValue.int(sum(counts.values())),
             "reports_in_run": dg.MetadataValue.int(len(keys))}
 
@@ -111,21 +110,21 @@ def read_findings_asset(context: dg.AssetExecutionContext, warehouse: WarehouseR
             "schema_failures": dg.MetadataValue.int(stats.schema_failures),
         })
     yield dg.MaterializeResult(asset_key=FINDINGS.name, metadata={
-        **_row_counts(context, FINDINGS, counts[FINDINGS.name], keys), **llm_used,
+        **_row_counts(context, warehouse, FINDINGS, counts[FINDINGS.name], keys), **llm_used,
         "kinds": dg.MetadataValue.md(markdown_table(["kind", "findings"], [(k, kinds[k]) for k in ("breach", "remark")])),
         "main_themes": dg.MetadataValue.md(markdown_table(["theme", "findings"], themes.most_common())
                                            if themes else "No finding with a theme."),
     })
     yield dg.MaterializeResult(asset_key=MEASURES.name, metadata={
-        **_row_counts(context, MEASURES, counts[MEASURES.name], keys),
+        **_row_counts(context, warehouse, MEASURES, counts[MEASURES.name], keys),
         "kinds": dg.MetadataValue.md(markdown_table(
             ["kind", "measures"], [(k, kinds[k]) for k in ("injonction", "prescription", "recommandation")])),
     })
     if FRAUD_SIGNALS is not None:
         yield dg.MaterializeResult(asset_key=FRAUD_SIGNALS.name,
-                                   metadata=_row_counts(context, FRAUD_SIGNALS, counts[FRAUD_SIGNALS.name], keys))
+                                   metadata=_row_counts(context, warehouse, FRAUD_SIGNALS, counts[FRAUD_SIGNALS.name], keys))
     yield dg.MaterializeResult(asset_key=LLM_QUARANTINE.name, metadata={
-        **_row_counts(context, LLM_QUARANTINE, counts[LLM_QUARANTINE.name], keys),
+        **_row_counts(context, warehouse, LLM_QUARANTINE, counts[LLM_QUARANTINE.name], keys),
         "reasons": dg.MetadataValue.md(markdown_table(["reason", "requests"], reasons.most_common())
                                        if reasons else "None."),
     })
