@@ -156,18 +156,32 @@ def _measure_kind(word: str, vocabulary: Vocabulary) -> str | None:
 def _declared_words(doc: Document, vocabulary: Vocabulary) -> dict[str, str]:
     """Label words a report declares for its kinds ("les écarts ... sous la forme de « constats »")."""
     declared: dict[str, str] = {}
-    text = " ".join(line.text for line in doc.body)
+    # sentences of running text only: a table or a heading glued to the next line would make one sentence
+    # of a table's cells ("N° | Libellé | Constat n°1 ...") and a count sentence
+    chunks: list[list[str]] = [[]]
+    for line in doc.body:
+        if line.table is not None or line.header_cell or line.heading or line.title:
+            chunks.append([])
+        else:
+            chunks[-1].append(line.text)
+    sentences = [s for chunk in chunks if chunk
+                 for s in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])", " ".join(chunk))]
     kind_words = [(w, kind) for kind, ws in vocabulary.declaration_kind_words.items() for w in ws]
     kind_re = re.compile(r"(?<![\wÀ-ÿ])" + alternation([w for w, _ in kind_words]) + r"(?![\wÀ-ÿ])", re.IGNORECASE)
     kind_of = {fold(w): kind for w, kind in kind_words}
     declarable = alternation(vocabulary.declarable)
     quoted = re.compile(r"[«\"“]\s*(" + declarable + r")s?\s*[»\"”]|(?<![\wÀ-ÿ])(" + declarable + r")s?\s+"
                         + r"(?:n\s?[°º]|\d)", re.IGNORECASE)
-    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])", text):
+    plain = re.compile(r"(?<![\wÀ-ÿ])(" + declarable + r")s?(?![\wÀ-ÿ])", re.IGNORECASE)
+    verbs = vocabulary.declaration_verbs
+    declaring = re.compile(r"(?<![\wÀ-ÿ])" + alternation(verbs) + r"(?![\wÀ-ÿ])", re.IGNORECASE) if verbs else None
+    for sentence in sentences:
         kinds = [(m.start(), kind_of[fold(m.group(0))]) for m in kind_re.finditer(sentence)]
         if not kinds:
             continue
         found = [(m.start(), fold(m.group(1) or m.group(2))) for m in quoted.finditer(sentence)]
+        if not found and declaring is not None and declaring.search(sentence):
+            found = [(m.start(), fold(m.group(1))) for m in plain.finditer(sentence)]
         words: list[tuple[int, str]] = []
         for pos, word in found:
             if word not in [w for _, w in words]:

@@ -199,6 +199,8 @@ def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
         key = _cell_key(line.text)
         if key in header_words or is_placeholder_only(line.text):
             return True
+        if re.fullmatch(r"[A-Z](?:\s?/\s?[A-Z]){1,3}", line.text):
+            return True  # a type column's heading that lists its codes ("E/R", "I/P/R")
         words = key.split()
         if 1 < len(words) <= 4 and not re.search(r"\d", key) and words[0] in header_words:
             return True  # "Libellé de la mesure", "Date de la visite"

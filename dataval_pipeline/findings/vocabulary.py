@@ -78,6 +78,10 @@ class Vocabulary:
         return self.raw["findings"]["declaration_kind_words"]
 
     @property
+    def declaration_verbs(self) -> list[str]:
+        return self.raw["findings"].get("declaration_verbs") or []
+
+    @property
     def prose_verbs(self) -> list[str]:
         return self.raw["findings"]["prose_verbs"]
 
