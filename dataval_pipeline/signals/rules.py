@@ -2,8 +2,8 @@
 
 A signal is *stated* when one of its phrasings matches, or one pattern of every ``all_of`` group, inside
 the unit; it is a *candidate* (for the LLM) when only a keyword matches and the unit also carries a cue of
-the signal (one of its legal references, a figure of its kind, or it is a finding's own wording; for a
-signal without figures, such as a referral, the keyword is enough). A guard
+the signal (one of its legal references or a figure of its kind; for a signal without figures, such as a
+referral, the keyword is enough). A guard
 (compliance, a hypothesis, an instruction to the manager) cancels both. Two cues are arithmetic and live
 here rather than in the configuration: residents counted above the places stated in the same sentence, and
 the FTE gap between a declared and an observed figure.
@@ -151,8 +151,8 @@ def read_unit(text: str, vocabulary: Vocabulary, in_finding: bool = False) -> li
             cue = "residents>places"
         status = STATED if cue else None
         if status is None and any(p.search(folded) for p in definition.keywords):
-            if (in_finding or not definition.figures or _has_legal_ref(definition, folded)
-                    or _has_figure(definition, folded)):
+            # A finding's wording is no cue by itself: the embedded model says yes too easily.
+            if not definition.figures or _has_legal_ref(definition, folded) or _has_figure(definition, folded):
                 status, cue = CANDIDATE, "keyword"
         if status is None:
             continue
