@@ -61,7 +61,7 @@ def _candidates_of(report_units: list[Unit], vocabulary: Vocabulary) -> tuple[li
     """(unit, signal, source) stated by rules; {unit index: candidate signals} for the LLM."""
     stated, unsure = [], {}
     for index, unit in enumerate(report_units):
-        hits = read_unit(unit.text, vocabulary, in_finding=unit.finding_id is not None)
+        hits = read_unit(unit.text, vocabulary)
         for hit in hits:
             if hit.status == STATED:
                 stated.append((unit, hit.signal, "rule"))

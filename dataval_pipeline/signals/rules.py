@@ -137,7 +137,7 @@ def folded_unit(text: str) -> str:
     return " ".join(fold(text).split())
 
 
-def read_unit(text: str, vocabulary: Vocabulary, in_finding: bool = False) -> list[Hit]:
+def read_unit(text: str, vocabulary: Vocabulary) -> list[Hit]:
     """The signals one unit states, the candidates it raises and those its guards cancel."""
     folded = folded_unit(text)
     hits = []
