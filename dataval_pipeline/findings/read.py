@@ -635,6 +635,12 @@ def _key_shape(body: list[Line], i: int, p: _Patterns) -> tuple[str, int, dict] 
                 return shape, n, {"kind": kind, "number": number, "grade": grade, "label": text,
                                   "numbering": numbering}
         mm = _measure_start(text, p)
+        if mm is None:
+            abbr = p.measure_abbr.match(text)  # "P2" alone in its cell: a row key of a coded table
+            if (abbr and abbr.end() == len(text) and not abbr.group("bullet")
+                    and not (abbr.group("abbr") in sum(p.vocabulary.finding_abbreviations.values(), [])
+                             and p.r_is_remark)):
+                mm = abbr
         if mm and mm.end() == len(text) and not mm.group("paren"):
             word = mm.groupdict().get("word")
             kind = _measure_kind(word, p.vocabulary) if word else None
@@ -739,6 +745,16 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 line.table = None
             continue
         shape = first[0]
+        for k, line in enumerate(lines[1:], 1):
+            mm = _measure_start(line.text, p)
+            if (mm and mm.group("word") and _measure_kind(mm.group("word"), p.vocabulary)
+                    and len(line.text) - mm.end() >= 15 and _key_shape(lines, k, p) is None):
+                # "Prescription n°1 (délai : 3 mois) : Déclarer ..." after the rows: the table is over, the
+                # report's text resumes (a measure written with its label is never a cell)
+                for rest in lines[k:]:
+                    rest.table = None
+                lines = lines[:k]
+                break
         table_letters = {line.text for line in lines if len(line.text) == 1 and line.text.isupper()}
         rows: list[tuple[dict, list[Line], Line]] = []
         i = 0
@@ -762,6 +778,12 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                     k += joined[1]
                     continue
                 kind_of_cell = _cell_type(cells[k].text, p)
+                if (kind_of_cell == "text" and k + 1 < len(cells) and len(cells[k].text) <= 25
+                        and cells[k].text[-1] not in ".;:!?," and _cell_type(cells[k].text + " " + cells[k + 1].text, p) == "deadline"
+                        and _cell_type(cells[k + 1].text, p) in ("deadline", "number")):
+                    typed.append(("deadline", cells[k].text + " " + cells[k + 1].text, cells[k]))
+                    k += 2  # a deadline cell wrapped by the layout ("avant le" / "06/06/2024")
+                    continue
                 if (kind_of_cell == "text" and k + 1 < len(cells) and len(cells[k].text) <= 20
                         and _cell_type(cells[k].text + " " + cells[k + 1].text, p) == "finding_ref"):
                     typed.append(("finding_ref", cells[k].text + " " + cells[k + 1].text, cells[k]))
