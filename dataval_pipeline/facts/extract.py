@@ -128,15 +128,4 @@ def extract_facts_many(reports: dict[str, tuple[str, ReportReading]], llm: Struc
             for report_id, (text, reading) in reports.items()}
 
 
-def extract_facts(report_id: str, text: str, analysis: object = None) -> FactsRow:
-    """The rules' row of one report, its findings read by ``findings.read.read_report``.
-
-    Kept for callers of the former one-report API; ``analysis`` (a report-level LLM answer) is not used:
-    the LLM is asked narrow questions through ``extract_facts_many``.
-    """
-    from dataval_pipeline.findings.read import read_report
-
-    return extract_facts_many({report_id: (text, read_report(text))}, None)[report_id]
-
-
-__all__ = ["COUNT_FACTS", "READ_FACTS", "FactsRow", "extract_facts", "extract_facts_many"]
+__all__ = ["COUNT_FACTS", "READ_FACTS", "FactsRow", "extract_facts_many"]
