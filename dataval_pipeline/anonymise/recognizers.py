@@ -121,8 +121,7 @@ def birth_date_recognizer() -> ContextSpanRecognizer:
     return ContextSpanRecognizer(
         "DATE_NAISSANCE", "FrBirthDateRecognizer",
         rf"(?:(?<![\w])n[ée]e?s?(?:\(e\))?(?:[ \t\n]+(?:à|au|en)[ \t\n]+{PLACE})?[ \t]*[\n]?[ \t]*(?:le[ \t\n]+|:[ \t\n]*)?"
-        rf"|(?:date|année)[ \t\n]+de[ \t\n]+naissance[ \t\n]*(?:\([^)\n]{{0,20}}\))?[ \t]*:?[ \t\n]*"
-        rf"|(?<![\w])D\.?[ \t]?D\.?[ \t]?N\.?[ \t]*:?[ \t\n]*)"
+        rf"|(?<![\w]){lexicon.alternation(lexicon.BIRTH_LABELS)}[ \t\n]*(?:\([^)\n]{{0,20}}\))?[ \t]*:?[ \t\n]*)"
         rf"(?P<value>{DATE})",
     )
 
