@@ -77,6 +77,9 @@ def test_evaluate_runs_the_pipeline_and_scores_every_product(tmp_path):
     metrics = {(row["product"], row["metric"]): row for row in payload["evaluation"]}
     assert {product for product, _ in metrics} >= {"findings", "measures", "extracted_facts", "report_classifications"}
     assert metrics[("extracted_facts", "exact_match_finess")]["total"] == 2
+    gold_findings = sum(len(json.loads(line).get("findings") or []) for line in (corpus / "gold.jsonl").open())
+    assert metrics[("findings", "finding_recall")]["total"] == gold_findings > 0
+    assert metrics[("findings", "finding_recall")]["matched"] > 0
     assert {row["metric_scope"] for row in payload["anonymisation_quality"]} >= {"ALL", "PERSONNE"}
     assert (home / "warehouse" / "findings").is_dir() and (home / "warehouse" / "dataval.duckdb").exists()
     text = _run("evaluate", str(tmp_path / "nowhere"), "--no-llm")
