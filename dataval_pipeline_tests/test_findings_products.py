@@ -14,7 +14,7 @@ import pytest
 from dataval_pipeline.config import theme_ids
 from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.contracts.validation import run_sql_rules, quality_rules, validate_schema
-from dataval_pipeline.findings.model import Finding, Measure, ReportReading
+from dataval_pipeline.findings.model import FINDING_KINDS, MEASURE_KINDS, Finding, Measure, ReportReading
 from dataval_pipeline.findings.rows import (
     FINDINGS,
     MEASURES,
@@ -61,7 +61,8 @@ def test_rows_follow_the_contracts_and_read_back_as_the_model():
 
 
 def test_the_contracts_hold_the_enums_and_the_keys():
-    assert FINDINGS.column("kind").enum == ("breach", "remark")
+    assert FINDINGS.column("kind").enum == ("breach", "remark") == FINDING_KINDS
+    assert MEASURES.column("kind").enum == MEASURE_KINDS  # the reader's kinds are the contract's
     assert FINDINGS.column("grade").enum == ("critique", "majeur", "mineur", "majeure")
     assert MEASURES.column("kind").enum == ("injonction", "prescription", "recommandation")
     themes_rule = next(r for r in FINDINGS.quality if r["name"] == "themes_in_taxonomy")
