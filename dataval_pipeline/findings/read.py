@@ -493,8 +493,8 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
     lone_labels = 0
     for line in body:
         fm = p.finding_match(line.text)
-        if fm and _numbering(fm[0]) is None and fm[3] is None and not fm[0].group("bullet"):
-            lone_labels += 1
+        if fm and _numbering(fm[0]) is None and not fm[0].group("bullet"):
+            lone_labels += 1  # graded ones too: "Remarque majeure :" beside "Remarque :" is the report's usage
     i = 0
     while i < len(body):
         line = body[i]
@@ -650,6 +650,8 @@ def _key_shape(body: list[Line], i: int, p: _Patterns) -> tuple[str, int, dict] 
                                   "label": text}
         if n == 1 and re.fullmatch(r"\d{1,3}", text):
             return "integer", 1, {"number": int(text)}
+        if n == 1 and len(text) <= 3 and p.no_deadline.match(text):
+            return "blank", 1, {}  # "—" in the key column: a row that answers no numbered finding
     return None
 
 
@@ -760,6 +762,14 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
         i = 0
         while i < len(lines):
             key = _key_shape(lines, i, p)
+            if key and key[0] == "blank" and rows:
+                # a dash is also an empty cell ("—" for no deadline): it starts a row only once the
+                # current one has its columns, and not right after the row's type cell
+                types = [_cell_type(c.text, p) for c in rows[-1][1]]
+                kind_at = types.index("kind") if "kind" in types else None
+                if ("text" not in types or kind_at is None
+                        or (types[-1] == "kind" and not {"deadline", "empty"} & set(types[:kind_at]))):
+                    key = None
             if key and (key[0] == shape or (shape == "finding" and key[0] == "finding")):
                 rows.append((key[2], [], lines[i]))
                 i += key[1]
@@ -818,7 +828,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
             measure_kind = key.get("kind") if row_shape == "measure" else None
             if kind_cells:
                 measure_kind = _measure_kind(kind_cells[0], v) or measure_kind
-            if row_shape == "measure" or (kind_cells and row_shape in ("finding", "integer", "level")):
+            if row_shape == "measure" or (kind_cells and row_shape in ("finding", "integer", "level", "blank")):
                 if measure_kind is None:
                     continue
                 deadline_cells = [t[1] for t in kept if t[0] == "deadline"]

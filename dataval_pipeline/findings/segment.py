@@ -217,6 +217,8 @@ def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
                and _cell_key(body[j].text) not in seen):
             seen.add(_cell_key(body[j].text))  # a header names each column once: a repeat starts the first row
             j += 1
+        while j - i > 2 and (body[i].heading or body[i].title):
+            i += 1  # the section's heading above the table ("Mesures correctives") is not a column
         real = [b for b in body[i:j] if not is_placeholder_only(b.text)]
         if j - i >= 2 and len(real) >= 2:
             spans.append((i, j))
