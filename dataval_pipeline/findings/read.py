@@ -716,6 +716,22 @@ def _letter_cell(cell: tuple[str, str, Line], letters: set[str], p: _Patterns) -
     return ("text", letter, cell[2])
 
 
+def _wrapped_deadline(cells: list[Line], k: int, p: _Patterns) -> tuple[str, int] | None:
+    """A narrow deadline cell cut over 2 or 3 lines ("sans" / "délai", "avant le" / "06/01/20" / "25")."""
+    if len(cells[k].text) > 25 or cells[k].text[-1] in ".;:!?,":
+        return None
+    joined = cells[k].text
+    for n in (1, 2):
+        if k + n >= len(cells) or len(cells[k + n].text) > 25:
+            return None
+        piece = cells[k + n].text
+        glue = "" if re.search(r"[\d/]$", joined) and piece[0].isdigit() else " "
+        joined += glue + piece
+        if _cell_type(joined, p) == "deadline":
+            return joined, n + 1
+    return None
+
+
 def _kind_cell_joined(lines: list[Line], k: int, p: _Patterns) -> tuple[str, int] | None:
     """A kind cell cut by the layout ("Recommandatio" / "n")."""
     if k + 1 < len(lines) and len(lines[k + 1].text) <= 3:
@@ -788,11 +804,10 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                     k += joined[1]
                     continue
                 kind_of_cell = _cell_type(cells[k].text, p)
-                if (kind_of_cell == "text" and k + 1 < len(cells) and len(cells[k].text) <= 25
-                        and cells[k].text[-1] not in ".;:!?," and _cell_type(cells[k].text + " " + cells[k + 1].text, p) == "deadline"
-                        and _cell_type(cells[k + 1].text, p) in ("deadline", "number")):
-                    typed.append(("deadline", cells[k].text + " " + cells[k + 1].text, cells[k]))
-                    k += 2  # a deadline cell wrapped by the layout ("avant le" / "06/06/2024")
+                wrapped = _wrapped_deadline(cells, k, p) if kind_of_cell == "text" else None
+                if wrapped:
+                    typed.append(("deadline", wrapped[0], cells[k]))
+                    k += wrapped[1]  # a deadline cell wrapped by the layout ("avant le" / "06/01/20" / "25")
                     continue
                 if (kind_of_cell == "text" and k + 1 < len(cells) and len(cells[k].text) <= 20
                         and _cell_type(cells[k].text + " " + cells[k + 1].text, p) == "finding_ref"):
