@@ -112,6 +112,8 @@ def test_a_persons_address_goes_across_a_line_break_a_bodys_address_stays(anonym
     ("Mme Zélie Poncet, née le\n5 janvier 1929,", "5 janvier 1929"),
     ("M. Anatole Brissac, né en\n1931, âgé de 94 ans,", "1931"),
     ("Mme Zélie Poncet (date de naissance : 1er mars 1927)", "1er mars 1927"),
+    ("Mme Zélie Poncet, née à Saint-Brieuc le 8 avril 1926,", "8 avril 1926"),
+    ("Mme Zélie Poncet (14/07/1933)", "14/07/1933"),
 ])
 def test_dates_of_birth_in_every_form(anonymiser, phrase, birth):
     out = anonymiser.anonymise(f"{phrase} a été reçue le 12 mars 2025 par la mission.").text

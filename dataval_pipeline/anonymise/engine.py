@@ -94,6 +94,8 @@ _ANY_TOKEN = re.compile(r"(?<![\w'’-])(?:[^\W\d_]\.|[^\W\d_][\w'’-]*[^\W\d_]
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _INITIAL_ONLY = re.compile(rf"^[{UPPER}]\.(?:[ \t]?-?[{UPPER}]\.)?$")
 _CAPS = re.compile(rf"^{CAPS_WORD}$")
+BIRTH_YEAR_MAX = 1975  # a resident's or a relative's birth, not an event of the inspection
+_BRACKETED_DATE = re.compile(r"[ \t]*\([ \t]*(?:°[ \t]*)?(?P<value>\d{1,2}[/.-]\d{1,2}[/.-](?P<year>(?:18|19)\d{2}))[ \t]*\)")
 _LEADING_PARTICLE = re.compile(r"(?<![\w'’])((?i:le|la|de|du|des|van|von|ben|el|da|di|dos|del)(?:[ \t]+(?i:la|den|der))?)[ \t]+$")
 _INITIAL_BEFORE = re.compile(rf"(?<![\w.])([{UPPER}])\.[ \t]?$")
 _ROLE_BEFORE = re.compile(r"([^\W\d_][\w'’-]*)[ \t]*[,:]?[ \t]*$")
@@ -301,7 +303,8 @@ class Anonymiser:
                                             f"value:{_value_key(cell.kind, text[cell.start:cell.end])}"))
             else:
                 mentions += self._person(text, cell.start, cell.end, "table", hard, soft, ner, ("row", cell.row))
-        detections += self._link_people(text, mentions, detections, hard, soft)
+        people = self._link_people(text, mentions, detections, hard, soft)
+        detections += people + _dates_after_names(text, people)
         return _without_overlaps(detections)
 
     def _person(self, text: str, start: int, end: int, source: str, hard: SpanIndex, soft: SpanIndex,
@@ -555,6 +558,17 @@ def _protection(text: str) -> tuple[SpanIndex, SpanIndex]:
     if words:
         soft += [m.span() for m in _WORD.finditer(text) if fold(m.group()) in words and not m.group().islower()]
     return SpanIndex(hard), SpanIndex(soft)
+
+
+def _dates_after_names(text: str, people: list[Detection]) -> list[Detection]:
+    """A date of the last century in brackets right after a name is its date of birth: "M. X (12/03/1931)"."""
+    found = []
+    for person in people:
+        match = _BRACKETED_DATE.match(text, person.end)
+        if match and int(match.group("year")) <= BIRTH_YEAR_MAX:
+            found.append(Detection("DATE_NAISSANCE", *match.span("value"), "bracket",
+                                   f"value:{_value_key('DATE_NAISSANCE', match.group('value'))}"))
+    return found
 
 
 def _is_person_address(text: str, start: int) -> bool:
