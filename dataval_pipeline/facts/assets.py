@@ -17,7 +17,7 @@ from dataval_pipeline.contracts import load_contract
 from dataval_pipeline.findings.assets import optional_llm_client
 from dataval_pipeline.findings.rows import FINDINGS, MEASURES, readings_from_rows, with_report_level
 from dataval_pipeline.llm.assets import anonymised_texts
-from dataval_pipeline.metadata import markdown_table, product_asset
+from dataval_pipeline.metadata import downstream_report_metadata, markdown_table, product_asset
 from dataval_pipeline.resources import LLMResource, WarehouseResource
 
 EXTRACTED_FACTS = load_contract("extracted_facts")
@@ -60,6 +60,7 @@ def extracted_facts(
         sources.update((e.get("field"), e.get("source")) for e in evidence)
         dropped += result.dropped_llm_facts
     warehouse.publish_views(EXTRACTED_FACTS)
+    downstream_report_metadata(context, warehouse, {key: 1 for key in keys})  # rejected: "skipped"
     by_field = sorted({f for f, _ in sources if f} | set(disagreements))
     metadata = {
         "reports": dg.MetadataValue.int(len(keys)),

@@ -10,7 +10,7 @@ from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS, anonymised_corp
 from dataval_pipeline.contracts import Contract, load_contract
 from dataval_pipeline.llm.client import StructuredLLM
 from dataval_pipeline.llm.prompts import Prompt
-from dataval_pipeline.metadata import markdown_table, product_asset
+from dataval_pipeline.metadata import downstream_report_metadata, markdown_table, product_asset
 from dataval_pipeline.resources import LLMResource, WarehouseResource
 
 REPORT_CLASSIFICATIONS = load_contract("report_classifications")
@@ -93,6 +93,7 @@ def report_classifications(
         if result.error:
             errors[result.error] += 1
     warehouse.publish_views(REPORT_CLASSIFICATIONS)
+    downstream_report_metadata(context, warehouse, {key: 1 for key in keys})  # rejected: "skipped"
     metadata = {
         "dagster/row_count": dg.MetadataValue.int(len(keys)),
         "model": dg.MetadataValue.text(model),
