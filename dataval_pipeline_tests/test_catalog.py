@@ -131,15 +131,16 @@ def two_reports(home, sample_corpus):
     return names
 
 
-def test_reruns_succeed_with_an_analyst_holding_the_catalog_read_write_then_read_only(home, sample_corpus,
+def test_runs_succeed_with_an_analyst_holding_the_catalog_read_only_then_read_write(home, sample_corpus,
                                                                                       two_reports, capsys):
-    """The whole pipeline (real assets, scripted LLM), rerun with a new report while another process holds
-    the catalog: read-write during the second run, read-only during the third; the demo's summary prints."""
+    """The whole pipeline (real assets, scripted LLM) while another process holds the catalog: read-only
+    during the first run (every product's first view is created then), read-write during a rerun with a
+    new report; the demo's summary prints after each."""
     from rich.console import Console
 
+    catalog.refresh(home)  # an empty catalog, opened by the analyst before any product exists
     with dg.instance_for_test() as instance:
-        assert all(r.success for r in register_and_run_all(home, instance))
-        for mode, extra in (("rw", two_reports[1]), ("ro", None)):
+        for mode, extra in (("ro", None), ("rw", two_reports[1])):
             analyst = Analyst(home.catalog, mode)
             try:
                 if extra:
@@ -148,7 +149,7 @@ def test_reruns_succeed_with_an_analyst_holding_the_catalog_read_write_then_read
                 assert all(r.success for r in results), [e.message for r in results for e in r.all_events
                                                          if e.is_step_failure]
                 print_summary(home, Console(width=200))
-                assert "ERROR" not in analyst.query("SELECT COUNT(*) FROM raw_reports")
+                assert "ERROR" not in analyst.query("SELECT 1")
             finally:
                 analyst.close()
     printed = capsys.readouterr().out
