@@ -17,11 +17,12 @@ from dataval_pipeline.findings.model import ReportReading
 MAX_UNIT_CHARS = 900  # longer runs (tables read cell by cell) are cut at line breaks
 ABBREVIATIONS = ("art", "n", "no", "m", "mme", "mmes", "mm", "dr", "pr", "cf", "p", "ex", "st", "ste", "vol")
 
-_SENTENCE_END = re.compile(r"[.!?](?=\s+[«\"(\[A-ZÀÂÉÈÊÎÔÙÇ0-9–-])|[.!?]$", re.MULTILINE)
-# A line that opens a new unit: a finding or measure label, a bullet, a numbered paragraph "[12]".
+_SENTENCE_END = re.compile(r"[.!?…](?=\s+[«\"(\[A-ZÀÂÉÈÊÎÔÙÇ0-9–-])|[.!?…]$", re.MULTILINE)
+# A line that opens a new unit: a finding or measure label (also a table row "E1 Les charges…"), a bullet,
+# a numbered paragraph "[12]".
 _OPENER = re.compile(
     r"\n(?=[ \t]*(?:[-–•▪*]\s|\[\d+\]|(?:[ÉE]cart|Remarque|Constat|Observation|Injonction|Prescription|"
-    r"Recommandation|Mesure)s?\b|[EIPR]\s?\.?\d+\s*[:–-]))", re.IGNORECASE)
+    r"Recommandation|Mesure)s?\b|[EIPR]\s?\.?\d+\s*[:–-]|(?-i:[EIPR]) ?\.?\d+\s+(?-i:[A-ZÀÂÉÈÊÎÔÙÇ])))", re.IGNORECASE)
 _BLANK = re.compile(r"\n[ \t]*\n|\f")
 # A line that ends a clause (":", ")", "»") followed by a line opening with a capital: a table cell or a new
 # paragraph, not a wrapped line.
