@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from dataval_pipeline.contracts.model import column_enum
 from dataval_pipeline.ingest.normalise import collapse_whitespace
 from dataval_pipeline.llm.client import Answer, StructuredLLM
 from dataval_pipeline.llm.prompts import Prompt
@@ -25,7 +26,7 @@ DEFAULT_MAX_CHARS = 6_000
 SECTION_START = re.compile(
     r"(?<=\n)(?=(?:\d+\.\s+[A-ZÉ]|Introduction|Informations préalables|Conclusion|Annexe|Synthèse|Constats|Attendus))"
 )
-SEVERITY_ORDER = ["low", "medium", "high", "critical"]
+SEVERITY_ORDER = list(column_enum("report_classifications", "severity"))  # mildest first (the contract)
 
 
 def split_sections(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> list[str]:

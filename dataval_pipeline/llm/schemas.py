@@ -10,9 +10,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, create_model
 
 from dataval_pipeline.config import theme_ids
+from dataval_pipeline.contracts.model import column_enum
 
-Severity = Literal["low", "medium", "high", "critical"]
-Trigger = Literal["complaint", "incident", "programme"]
+# The enums of the products these answers become (one source of truth: the contracts).
+Severity = Literal[column_enum("report_classifications", "severity")]  # type: ignore[valid-type]
+Trigger = Literal[column_enum("extracted_facts", "trigger")]  # type: ignore[valid-type]
 
 
 @functools.cache
