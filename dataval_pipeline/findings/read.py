@@ -394,7 +394,8 @@ def _ends_sentence(text: str) -> bool:
     if not text:
         return False
     if text[-1] in ".!?":
-        return not re.search(r"(?<![\wÀ-ÿ])(?:art|n°|M|Mme|Dr|cf|p|al|etc)\.$", text, re.IGNORECASE)
+        return not (re.search(r"(?<![\wÀ-ÿ])(?:art|n°|M|Mme|Dr|cf|p|al|etc)\.$", text, re.IGNORECASE)
+                    or re.search(r"(?<![\wÀ-ÿ])[A-Z]\.$", text))  # "de l'article L." / "313-26"
     return len(text) > 1 and text[-1] in ")»" and text[-2] in ".!?"
 
 
@@ -716,6 +717,26 @@ def _letter_cell(cell: tuple[str, str, Line], letters: set[str], p: _Patterns) -
     return ("text", letter, cell[2])
 
 
+def _continued_ref(previous: str, piece: str, p: _Patterns) -> str | None:
+    """``previous`` + ``piece`` when ``piece`` carries on a reference cell cut by the layout, else None.
+
+    The piece is made of reference material only: article numbers ("-155-0", "11-4"), words of code
+    names ("sociale et des familles", "code du"), connectors; and the joined cell reads as references.
+    """
+    if len(piece) > 30 or len(previous) > 80:
+        return None
+    code_words = {w for names in p.vocabulary.codes.values() for name in names for w in re.findall(r"[\wÀ-ÿ]+", fold(name))}
+    code_words |= {fold(c) for c in p.vocabulary.codes} | {"et", "du", "de", "des", "la", "l", "art", "article", "articles"}
+    rest = [w for w in re.findall(r"[\wÀ-ÿ]+", fold(_ARTICLE.sub(" ", piece))) if not w.isdigit()]
+    if any(w not in code_words for w in rest):
+        return None
+    glue = "" if previous[-1:].isdigit() and (piece[0] == "-" or piece[0].isdigit()) else " "
+    joined = previous + glue + piece
+    if not _is_ref_cell(joined, p) or not legal_refs(joined, p.vocabulary):
+        return None
+    return joined
+
+
 def _wrapped_deadline(cells: list[Line], k: int, p: _Patterns) -> tuple[str, int] | None:
     """A narrow deadline cell cut over 2 or 3 lines ("sans" / "délai", "avant le" / "06/01/20" / "25")."""
     if len(cells[k].text) > 25 or cells[k].text[-1] in ".;:!?,":
@@ -814,6 +835,11 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                     typed.append(("finding_ref", cells[k].text + " " + cells[k + 1].text, cells[k]))
                     k += 2  # "Observations" / "n°2 et n°3"
                     continue
+                continued = _continued_ref(typed[-1][1], cells[k].text, p) if typed else None
+                if continued and (typed[-1][0] == "ref" or re.fullmatch(r"(?i)art(?:icles?|\.)", typed[-1][1])):
+                    typed[-1] = ("ref", continued, typed[-1][2])
+                    k += 1  # a reference cell wrapped by the layout ("art. D.312" / "-155-0" / "CASF")
+                    continue
                 if (kind_of_cell == "ref" and typed and typed[-1][0] == "text"
                         and re.search(r"[a-zà-ÿ’']$", typed[-1][1]) and not re.match(r"(?i)art", cells[k].text)):
                     kind_of_cell = "text"  # "... conforme à l'article" / "D.312-176-5 du CASF."
@@ -827,7 +853,7 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                     break
                 if t[0] == "text":
                     seen_text = True
-                if t[0] in ("deadline", "grade", "status", "empty") and seen_text:
+                if t[0] in ("deadline", "grade", "status", "empty", "ref") and seen_text:
                     seen_terminal = True
                 kept.append(t)
             types = [t[0] for t in kept]
@@ -949,7 +975,8 @@ def _sentence_start(doc: Document, pos: int) -> int:
 
 def _sentence_end(doc: Document, pos: int) -> int:
     text = doc.text
-    m = re.compile(r"[.!?](?=\s|$)").search(text, pos)
+    # "l'article L. 313-26": a single capital before a dot is an article's letter or an initial, not an end
+    m = re.compile(r"(?<!\b[A-Z])(?<!\bart)[.!?](?=\s|$)").search(text, pos)
     end = m.end() if m else len(text)
     return min(end, pos + 1200)
 

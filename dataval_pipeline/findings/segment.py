@@ -130,8 +130,11 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"(?:page\s*)?\d{1,4}\s*(?:/|sur)\s*\d{1,4}|page\s*\d{1,4}", "#", fold(text))
 
 
-def _cut_furniture(lines: list[Line], page_count: int) -> None:
-    """Flag page numbers and lines repeated at the top or bottom of pages; cut a page number glued to a line."""
+def _cut_furniture(lines: list[Line], page_count: int, keep: set[str] = frozenset()) -> None:
+    """Flag page numbers and lines repeated at the top or bottom of pages; cut a page number glued to a line.
+
+    ``keep``: cells never flagged (a table's column headers repeat at the top of the pages it spans).
+    """
     edges: Counter[str] = Counter()
     by_page: dict[int, list[Line]] = {}
     for line in lines:
@@ -145,7 +148,8 @@ def _cut_furniture(lines: list[Line], page_count: int) -> None:
         for line in page_lines:
             if _PAGE_NUMBER.match(line.text) and (id(line) in edge_ids and page_count > 1):
                 line.running = True
-            elif id(line) in edge_ids and _furniture_key(line.text) in repeated and page_count > 1:
+            elif (id(line) in edge_ids and _furniture_key(line.text) in repeated and page_count > 1
+                  and _cell_key(line.text) not in keep):
                 line.running = True
             else:
                 glued = _TRAILING_PAGE_NUMBER.search(line.text)
@@ -213,10 +217,17 @@ def _mark_tables(lines: list[Line], vocabulary: Vocabulary) -> list[Table]:
     while i < len(body):
         j = i
         seen: set[str] = set()
-        while (j < len(body) and header_cell(body[j]) and body[j].page == body[i].page
-               and _cell_key(body[j].text) not in seen):
-            seen.add(_cell_key(body[j].text))  # a header names each column once: a repeat starts the first row
-            j += 1
+        while j < len(body) and body[j].page == body[i].page:
+            if header_cell(body[j]) and _cell_key(body[j].text) not in seen:
+                seen.add(_cell_key(body[j].text))  # a header names each column once: a repeat starts the first row
+                j += 1
+            elif (j > i and j + 1 < len(body) and len(body[j].text) <= 12 and len(body[j + 1].text) <= 6
+                  and _cell_key(body[j].text + body[j + 1].text) in header_words
+                  and _cell_key(body[j].text + body[j + 1].text) not in seen):
+                seen.add(_cell_key(body[j].text + body[j + 1].text))  # a header cell cut by the layout ("Référen" / "ce")
+                j += 2
+            else:
+                break
         while j - i > 2 and (body[i].heading or body[i].title):
             i += 1  # the section's heading above the table ("Mesures correctives") is not a column
         real = [b for b in body[i:j] if not is_placeholder_only(b.text)]
@@ -276,7 +287,7 @@ def segment(text: str, vocabulary: Vocabulary | None = None, *, label_cells=None
     if glued is not None:
         lines = _split_glued(lines, glued)
     page_count = text.count("\f") + 1
-    _cut_furniture(lines, page_count)
+    _cut_furniture(lines, page_count, {fold(w) for w in vocabulary.table_header_words})
     cells = label_cells or (lambda text: False)
     _mark_headings(lines, vocabulary, cells)
     tables = _mark_tables(lines, vocabulary)
