@@ -203,6 +203,28 @@ def _declared_words(doc: Document, vocabulary: Vocabulary) -> dict[str, str]:
     return declared
 
 
+def _declared_letters(doc: Document, vocabulary: Vocabulary) -> dict[str, str]:
+    """Letters a legend gives a meaning ("I (injonction), P (prescription) et R (recommandation)", "R = remarque").
+
+    Returns letter -> "measure" | "finding".
+    """
+    words = [(w, "measure") for ws in vocabulary.measure_kinds.values() for w in ws]
+    words += [(w, "finding") for ws in vocabulary.finding_labels.values() for w in ws]
+    what = {fold(w): k for w, k in words}
+    letters = "".join(sorted({a for ws in vocabulary.measure_abbreviations.values() for a in ws}
+                             | {a for ws in vocabulary.finding_abbreviations.values() for a in ws}))
+    legend = re.compile(r"(?<![\wÀ-ÿ.])([" + letters + r"])\s*(?:\(\s*|=\s*|:\s*|pour\s+(?:une?\s+)?)("
+                        + alternation([w for w, _ in words]) + r")(?![\wÀ-ÿ])", re.IGNORECASE)
+    out: dict[str, str] = {}
+    for line in doc.body:
+        if line.table is not None or line.header_cell:
+            continue
+        for m in legend.finditer(line.text):
+            if m.group(1).isupper():
+                out.setdefault(m.group(1), what[fold(m.group(2))])
+    return out
+
+
 # ---------------------------------------------------------------- legal references
 
 _ARTICLE = re.compile(r"(?<![\wÀ-ÿ.])([LRD])\s?\.?\s?(\d{1,4}(?:-\d{1,4}){0,4})(?![\d])")
@@ -770,12 +792,21 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
     v = p.vocabulary
     status_headers = {fold(w) for w in ("statut", "état", "etat", "suite donnée")}
     classifier = {fold(w) for w in v.classifier_header_words}
+    deadline_headers = {fold(w) for w in v.deadline_keywords} | {fold(w) + "s" for w in v.deadline_keywords}
+    kind_headers = {fold(w) for w in v.raw["sections"].get("kind_header_words") or []}
+    finding_header = re.compile(alternation(sum(v.finding_labels.values(), []) + v.declarable), re.IGNORECASE)
+    base = p
+    measure_keyed = _Patterns(base.vocabulary, base.finding_words, False)
     for n, table in enumerate(doc.tables):
         lines = [line for line in doc.lines[table.start_line:table.end_line]
                  if line.table == n and not line.running]
         if not lines or doc.in_annex(lines[0].start):
             continue
         header_keys = [re.sub(r"\s+", " ", fold(h)).strip(" .:") for h in table.header]
+        # a table with a deadline column and no column for the measure's kind or the findings it answers:
+        # its letter keys ("R1") name measures, whatever "R" means in the text
+        p = (measure_keyed if any(h in deadline_headers for h in header_keys)
+             and not any(h in kind_headers or finding_header.match(h) for h in header_keys) else base)
         is_status = any(h in status_headers for h in header_keys)
         has_classifier = any(h in classifier for h in header_keys)
         first = _key_shape(lines, 0, p)
@@ -1072,6 +1103,12 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
                  vocabulary.measure_abbreviations["injonction"] + vocabulary.measure_abbreviations["prescription"]
                  for line in doc.body)
     r_is_remark = has_e or not has_ip
+    legend = _declared_letters(doc, vocabulary)
+    r_letters = set(vocabulary.finding_abbreviations["remark"])
+    if any(legend.get(a) == "measure" for a in r_letters) and not any(legend.get(a) == "finding" for a in r_letters):
+        r_is_remark = has_e  # "codées I (injonction), P (prescription) et R (recommandation)": R is a measure
+    elif any(legend.get(a) == "finding" for a in r_letters):
+        r_is_remark = True
     p = _patterns_for(vocabulary, declared, r_is_remark)
     if not any(p.finding_match(line.text) for line in doc.body if line.table is None):
         defaults = {fold(w): k for w, k in vocabulary.undeclared_defaults.items() if fold(w) not in declared}
