@@ -114,7 +114,8 @@ class _Patterns:
             number = int(m.group("num")) if m.group("num") and not m.group("sub") else None
             grade_word = m.group("grade1") or m.group("grade2") or m.group("grade3") or m.group("grade4")
             sep = m.group("sep")
-            if m.group("num") is None and (fold(m.group("word")).endswith("s") or re.match(r"\s*\d", text[m.end():])):
+            if m.group("num") is None and (fold(m.group("word")).endswith("s")
+                                           or re.match(r"\s*\d+\s*(?:$|[;,)](?!\d)|et\s)", text[m.end():])):
                 return None  # "Écarts : 3 ; remarques : 2" counts, it lists nothing
             if m.group("num") is None and not sep.strip() and (m.end() < len(text) or not cell):
                 return None
@@ -439,7 +440,8 @@ def _paragraph_end(body: list[Line], i: int, p: _Patterns, *, measure: bool = Fa
                                                   " ".join(b.text for b in body[i: j + 1])))
         if ends and (nxt.text[0].isupper() or nxt.text[0] in "«<"):
             return j  # a labelled paragraph ends with the sentence that ends its line
-        if line.text[-1] in ".;" and body[i].bullet and (nxt.text[0].isupper() or nxt.text[0] in "«<"):
+        if ((line.text[-1] == ";" or _ends_sentence(line.text)) and body[i].bullet
+                and (nxt.text[0].isupper() or nxt.text[0] in "«<")):
             return j  # a list item ends with its sentence
         if ends or (line.text[-1] in _TERMINAL and _REF_END.search(line.text)):
             width = _local_width(body, j)
@@ -518,6 +520,8 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
         fm = p.finding_match(line.text)
         if fm and _numbering(fm[0]) is None and not fm[0].group("bullet"):
             lone_labels += 1  # graded ones too: "Remarque majeure :" beside "Remarque :" is the report's usage
+    # findings stated in prose ("ce qui constitue un écart majeur"): the report does not number its findings
+    lone_labels += sum(1 for m in _prose_marker(p).finditer(doc.text) if not doc.in_annex(m.start()))
     i = 0
     while i < len(body):
         line = body[i]
@@ -952,13 +956,18 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
 
 # ---------------------------------------------------------------- prose
 
-def _read_prose(doc: Document, p: _Patterns, taken: list[tuple[int, int]]) -> list[_Found]:
+def _prose_marker(p: _Patterns) -> re.Pattern:
     v = p.vocabulary
-    kinds = {fold(w): kind for kind, ws in v.finding_labels.items() for w in ws}
-    marker = re.compile(
+    return re.compile(
         r"(?<![\wÀ-ÿ])" + alternation(v.prose_verbs) + r"\s*(?:un|une|à un|à une)?\s*(?P<word>"
         + alternation(sum(v.finding_labels.values(), [])) + r")(?:\s+(?P<grade>" + p.grade + r"))?(?![\wÀ-ÿ])",
         re.IGNORECASE)
+
+
+def _read_prose(doc: Document, p: _Patterns, taken: list[tuple[int, int]]) -> list[_Found]:
+    v = p.vocabulary
+    kinds = {fold(w): kind for kind, ws in v.finding_labels.items() for w in ws}
+    marker = _prose_marker(p)
     definition = re.compile("|".join(
         r"(?<![\wÀ-ÿ])" + re.escape(w).replace("'", "['’]") + ("" if w.endswith("'") else r"(?![\wÀ-ÿ])")
         for w in v.raw["findings"].get("definition_words") or []) or "(?!)", re.IGNORECASE)  # exact accents
