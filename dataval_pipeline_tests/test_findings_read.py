@@ -439,3 +439,107 @@ def test_measure_linked_in_its_wording():
             "Injonction n°1 : En réponse à l'écart n°3, ouvrir et tenir le registre des entrées. Délai : 15 jours.\n")
     reading = read_report(text)
     assert [(m.measure_id, m.finding_ids, m.deadline_days) for m in reading.measures] == [("I1", ("E3",), 15)]
+
+
+# ---------------------------------------------------------------- layouts of tables and conventions
+
+def test_type_column_headed_by_its_codes_and_inline_measures_after_the_table():
+    text = ("2. Constats\nN°\nE/R\nConstat\n"
+            "1\nE\nLe registre des entrées et sorties n'est pas tenu depuis janvier, en méconnaissance de\n"
+            "l'article L.331-2 du CASF.\n"
+            "2\nR\nLes horaires de visite ne figurent pas dans le livret d'accueil.\n"
+            "3\nE\nAucun protocole de prévention des chutes n'est formalisé.\n"
+            "Injonction n°1 (délai : 15 jours) : Tenir à jour le registre des entrées et sorties.\n"
+            "Recommandation n°1 : Mentionner les horaires de visite dans le livret d'accueil.\n"
+            "La direction a indiqué que des mesures étaient en cours de réflexion à la date de la visite.\n")
+    reading = read_report(text)
+    assert [(f.kind, f.number) for f in reading.findings] == [("breach", None), ("remark", None), ("breach", None)]
+    assert reading.findings[0].legal_refs == ("L.331-2 CASF",)
+    assert "direction" not in reading.findings[-1].text
+    assert [(m.measure_id, m.deadline_text, m.deadline_days) for m in reading.measures] == [
+        ("I1", "15 jours", 15), ("R1", None, None)]
+
+
+def test_convention_declared_without_quotes():
+    text = ("Méthode\nAu sens du présent document, les constats correspondent à des écarts à la réglementation et "
+            "les observations à des remarques sans fondement opposable.\n"
+            "Constat n°1 : La directrice ne dispose d'aucune délégation écrite.\n"
+            "Observation n°1 : Les plaintes orales ne sont pas consignées.\n"
+            "Constat n°2 : Le plan de formation n'est pas établi.\n"
+            "Synthèse\nN°\nLibellé\nConstat n°1\nDélégation absente.\nObservation n°1\nPlaintes orales.\n"
+            "Constat n°2\nPlan de formation absent.\n")
+    reading = read_report(text)
+    assert [(f.finding_id, f.kind) for f in reading.findings] == [("E1", "breach"), ("R1", "remark"), ("E2", "breach")]
+
+
+def test_coded_measures_table_with_and_without_a_legend():
+    table = ("3. Mesures\nN°\nMesure\nDélai\n"
+             "R1\nPublier les menus de la semaine à chaque étage.\n3 mois\n"
+             "R2\nConvoquer le conseil de la vie sociale trois fois l'an.\navant le\n30/06/20\n25\n")
+    findings = ("1. Constats\nRemarque n° 1 : Les menus ne sont pas publiés dans les étages.\n"
+                "Remarque n° 2 : Le conseil de la vie sociale ne s'est pas réuni cette année.\n")
+    legend = "Légende : I = injonction, P = prescription, R = recommandation.\n"
+    for text in (legend + findings + table, findings + table):
+        reading = read_report(text, visit_date=dt.date(2025, 3, 31))
+        assert [(f.finding_id, f.kind) for f in reading.findings] == [("R1", "remark"), ("R2", "remark")]
+        assert [(m.measure_id, m.kind, m.deadline_text, m.deadline_days) for m in reading.measures] == [
+            ("R1", "recommandation", "3 mois", 90), ("R2", "recommandation", "avant le 30/06/2025", 91)]
+
+
+def test_measures_table_keyed_by_a_dash_for_unnumbered_findings():
+    text = ("Les repas sont servis trop tôt ; cette situation constitue un écart majeur à l'article D.312-158 "
+            "du CASF.\nLes familles ne sont pas informées des sorties ; cela appelle une remarque.\n"
+            "Mesures attendues\nConstat\nMesure\nNature\nDélai\n"
+            "—\nDécaler le service du dîner et proposer une collation\nnocturne.\nInjonction\nsans\ndélai\n"
+            "—\nInformer les familles des sorties organisées.\nRecommandation\n—\n"
+            "—\nRevoir l'organisation des repas du soir.\nPrescription\n3 mois\n")
+    reading = read_report(text)
+    assert kinds(reading) == {"breach": 1, "remark": 1}
+    assert [(m.kind, m.deadline_text, m.text) for m in reading.measures] == [
+        ("injonction", "sans délai", "Décaler le service du dîner et proposer une collation nocturne."),
+        ("recommandation", None, "Informer les familles des sorties organisées."),
+        ("prescription", "3 mois", "Revoir l'organisation des repas du soir.")]
+
+
+def test_wrapped_reference_and_header_cells_and_headers_repeated_on_each_page():
+    page = ("Inspection de l'EHPAD Les Aulnes\nN°\nConstat\nRéféren\nce\n{rows}"
+            "Fin de la page {n}, où le texte courant du rapport reprend sur une ligne entière de prose.\n")
+    rows = [("E1\nLes aides-soignants de nuit ne sont pas formés à l'urgence.\nart. D.312\n-155-0\nCASF\n"),
+            ("E2\nDes salariés inscrits aux plannings ne figurent pas au registre du personnel.\nart.\nL.1221-13\n"
+             "code du\ntravail\n"),
+            ("E3\nLes piluliers sont préparés par des agents non diplômés.\nart. R.43\n11-4\nCSP\n")]
+    text = "\f".join(page.format(rows=r, n=n) for n, r in enumerate(rows, 1))
+    reading = read_report(text)
+    assert [(f.finding_id, f.legal_refs) for f in reading.findings] == [
+        ("E1", ("D.312-155-0 CASF",)), ("E2", ("L.1221-13 CT",)), ("E3", ("R.4311-4 CSP",))]
+    assert all("page" not in f.text and "art" not in f.text for f in reading.findings)
+
+
+def test_spaced_articles_two_references_and_code_names_written_out():
+    assert legal_refs("méconnaît l'article D. 312-156 du code de l'action sociale et des familles") == [
+        "D.312-156 CASF"]
+    assert legal_refs("contrairement aux articles L. 311-4 du CASF et R. 4127-8 du code de la santé publique") == [
+        "L.311-4 CASF", "R.4127-8 CSP"]
+    text = ("Les transmissions ne sont pas tracées. Ce manquement constitue un écart majeur au regard de l'article L.\n"
+            "313-26 du code de l'action sociale et des familles.\n"
+            "Les chambres doubles n'ont pas de paravent, ce qui appelle une remarque.\n")
+    reading = read_report(text)
+    assert [(f.kind, f.grade, f.legal_refs) for f in reading.findings] == [
+        ("breach", "majeur", ("L.313-26 CASF",)), ("remark", None, ())]
+
+
+def test_bulleted_findings_with_a_figure_first_and_a_reference_over_two_lines():
+    text = ("2. Ressources humaines\n"
+            "- Écart : 4,5 ETP d'infirmiers financés ne sont pas pourvus depuis deux exercices (art.\n"
+            "R.314-210 CASF).\n"
+            "- Remarque : Le plan de formation n'est pas communiqué aux équipes.\n")
+    reading = read_report(text)
+    assert [(f.kind, f.legal_refs) for f in reading.findings] == [("breach", ("R.314-210 CASF",)), ("remark", ())]
+    assert reading.findings[0].text.startswith("4,5 ETP")
+
+
+def test_a_lone_remark_label_in_a_report_stating_breaches_in_prose():
+    text = ("Le circuit du médicament n'est pas sécurisé, ce qui constitue un écart critique à l'article R.4312-38 "
+            "du CSP.\nRemarque : Les stupéfiants ne font pas l'objet d'un inventaire contradictoire.\n")
+    reading = read_report(text)
+    assert [(f.kind, f.grade) for f in reading.findings] == [("breach", "critique"), ("remark", None)]
