@@ -521,7 +521,7 @@ def _read_labelled(doc: Document, p: _Patterns, skip: set[int]) -> tuple[list[_F
         if fm and _numbering(fm[0]) is None and not fm[0].group("bullet"):
             lone_labels += 1  # graded ones too: "Remarque majeure :" beside "Remarque :" is the report's usage
     # findings stated in prose ("ce qui constitue un écart majeur"): the report does not number its findings
-    lone_labels += sum(1 for m in _prose_marker(p).finditer(doc.text) if not doc.in_annex(m.start()))
+    lone_labels += len(_read_prose(doc, p, []))
     i = 0
     while i < len(body):
         line = body[i]
