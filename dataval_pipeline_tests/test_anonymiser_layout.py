@@ -214,3 +214,14 @@ def test_a_list_of_people_met_loses_its_names_and_keeps_its_roles(anonymiser):
     for kept in (", cuisinier", "– infirmière de nuit", "- la directrice et son adjointe",
                  "Présentation de l'établissement", "Situé à Villefranche-sur-Saône"):
         assert kept in out, (kept, out)
+
+
+def test_a_row_without_header_and_a_lowercase_note(anonymiser):
+    text = ("| BARRIQUAND | Sylvie | IDEC |\n"
+            "| HADDOUCHE | Karim | Cuisinier\n"
+            "note manuscrite : présents ce soir-là odette lavergne (présidente), henri castagnède et deux agents\n")
+    out = anonymiser.anonymise(text).text
+    for word in ("BARRIQUAND", "Sylvie", "HADDOUCHE", "Karim", "odette", "lavergne", "henri", "castagnède"):
+        assert word not in out, (word, out)
+    assert "| IDEC |" in out and "| Cuisinier" in out and "(présidente)" in out and "et deux agents" in out
+    assert structure_preserved(text, out)

@@ -380,7 +380,8 @@ class Anonymiser:
             if folded[0] in lexicon.AMBIGUOUS_FIRST_NAMES or any(not w.islower() for w in words):
                 return False
             if len(tokens) >= 2:
-                return folded[1] not in lexicon.NOT_NAMES and (self._is_rare(words[1]) or context)
+                return folded[1] not in lexicon.NOT_NAMES and (self._is_rare(words[1]) or context
+                                                               or _lowercase_context(text, start, end))
             return context
         if source == "FrGreetingPersonRecognizer":
             return any(known_first) or any(self._is_rare(w) for w in words)
@@ -618,6 +619,16 @@ def _signs(text: str, line_start: int, start: int) -> bool:
     before = text[max(0, line_start - 300):line_start].rstrip()
     previous = re.split(r"[\n\f]", before)[-1].strip() if before else ""
     return previous.endswith(",") and any(_is_role(w) for w in _WORD.findall(previous))
+
+
+def _lowercase_context(text: str, start: int, end: int) -> bool:
+    """Text written without capitals around a name (a quoted e-mail, a note): there, a first name and the
+    word after it are a name even when that word is also an ordinary one."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\f", 0, start)) + 1
+    line_end = min((i for i in (text.find("\n", end), text.find("\f", end)) if i >= 0), default=len(text))
+    around = text[max(line_start, start - 80):start] + text[end:min(line_end, end + 80)]
+    letters = [c for c in around if c.isalpha()]
+    return len(letters) >= 12 and not any(c.isupper() for c in letters)
 
 
 def _compatible(gender: str | None, other: str | None) -> bool:

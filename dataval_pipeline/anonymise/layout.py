@@ -22,6 +22,7 @@ ROW_SEPARATOR = re.compile(r"[|\t]| {3,}")
 RULE_ROW = re.compile(r"^[\s|:+=-]*$")  # |---|---| under a Markdown header
 HEADING = re.compile(rf"^(?:annexe|\d+(?:\.\d+)*[.)]?\s+[A-ZÀ-Ý]|[IVX]+[.)]\s)", re.IGNORECASE)
 DATE_IN_CELL = re.compile(r"\d{1,2}[ ]?[/.-][ ]?\d{1,2}[ ]?[/.-][ ]?\d{2,4}|\d{1,2}(?:er)?\s+[^\W\d]+\s+\d{4}|(?:18|19|20)\d{2}")
+CAPS_CELL = re.compile(r"^(?:[A-ZÀ-Ý]{1,3}['’ ])?[A-ZÀ-Ý][A-ZÀ-Ý'’-]+(?: [A-ZÀ-Ý][A-ZÀ-Ý'’-]+)?$")
 NAME_CELL = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ '’.,-])*$")
 COLUMN_HEADERS = lexicon.PERSON_COLUMNS | lexicon.ROLE_COLUMNS | lexicon.BIRTH_COLUMNS | lexicon.OTHER_COLUMNS
 
@@ -150,6 +151,27 @@ def _separated_tables(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
     return cells
 
 
+def _headerless_rows(text: str, spans: list[tuple[int, int]]) -> list[Cell]:
+    """A separated row with no header ("| MOREAU | Sylvie | IDEC |"): a known first name in one cell and an
+    all-caps name in the cell beside it are one person's surname and first name."""
+    cells: list[Cell] = []
+    for number, (start, end) in enumerate(spans):
+        line = text[start:end]
+        row = _split_row(line) if ("|" in line or "\t" in line) else []
+        values = [line[a:b].strip() for a, b in row]
+        for index, value in enumerate(values):
+            if fold(value) not in lexicon.FIRST_NAMES or not value[:1].isupper():
+                continue
+            for other in (index - 1, index + 1):
+                if 0 <= other < len(values) and CAPS_CELL.match(values[other]) \
+                        and not all(fold(w) in lexicon.NOT_NAMES for w in values[other].split()):
+                    for i in (other, index):
+                        cells += _cell_detections(text, "PERSONNE", start + row[i][0], start + row[i][1],
+                                                  number + (2 << 40))
+                    break
+    return cells
+
+
 def _shape(cell: str) -> str:
     letters = [c for c in cell if c.isalpha()]
     if letters and all(c.isupper() for c in letters):
@@ -243,4 +265,5 @@ def people_cells(text: str) -> list[Cell]:
     """The cells of people's columns (names, birth dates) in every table of ``text``, and the names of
     lists of people."""
     spans = list(lines(text))
-    return _separated_tables(text, spans) + _stacked_tables(text, spans) + _listed_people(text, spans)
+    return (_separated_tables(text, spans) + _stacked_tables(text, spans) + _headerless_rows(text, spans)
+            + _listed_people(text, spans))
