@@ -543,3 +543,14 @@ def test_a_lone_remark_label_in_a_report_stating_breaches_in_prose():
             "du CSP.\nRemarque : Les stupéfiants ne font pas l'objet d'un inventaire contradictoire.\n")
     reading = read_report(text)
     assert [(f.kind, f.grade) for f in reading.findings] == [("breach", "critique"), ("remark", None)]
+
+
+def test_measures_link_to_sub_numbered_findings():
+    text = ("Écart n°2.1 : Le plan de continuité manque.\nÉcart n°2.2 : Le registre des entrées manque.\n"
+            "Remarque n°2 : Les menus ne sont pas affichés.\n"
+            "Prescription n°1 (écart n°2.2) : Ouvrir le registre des entrées. Délai : 1 mois.\n"
+            "Prescription n°2 (E2.1) : Rédiger le plan de continuité.\n"
+            "Recommandation n°1 (remarque n°2) : Afficher les menus.\n")
+    reading = read_report(text)
+    assert [(m.measure_id, m.finding_ids) for m in reading.measures] == [
+        ("P1", ("E2.2",)), ("P2", ("E2.1",)), ("R1", ("R2",))]

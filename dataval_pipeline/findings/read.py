@@ -348,7 +348,7 @@ class _FoundMeasure:
     deadline_text: str | None
     start: int
     end: int
-    finding_refs: list[tuple[str, int | None]] = field(default_factory=list)
+    finding_refs: list[tuple[str, str]] = field(default_factory=list)  # (kind, numbering: "3", "2.1")
 
 
 def _patterns_for(vocabulary: Vocabulary, declared: dict[str, str], r_is_remark: bool) -> _Patterns:
@@ -487,26 +487,28 @@ def _deadline_and_text(text: str, p: _Patterns) -> tuple[str, str | None]:
     return wording, deadline
 
 
-def _finding_refs(text: str, p: _Patterns) -> list[tuple[str, int | None]]:
-    """Finding references in a measure ("(E2)", "(écart n°3)", "E1, E3", "Observations n°2 et n°3")."""
-    refs: list[tuple[str, int | None]] = []
+def _finding_refs(text: str, p: _Patterns) -> list[tuple[str, str]]:
+    """Finding references in a measure ("(E2)", "(écart n°3)", "E1, E3", "Observations n°2 et n°3", "écart 2.1"):
+    (kind, numbering as written)."""
+    refs: list[tuple[str, str]] = []
     words = sorted(p.finding_words, key=len, reverse=True)
     word = "(?:" + "|".join(phrase_pattern(w) + "s?" for w in words) + ")"
-    full = re.compile(r"(?<![\wÀ-ÿ])(" + word + r")\s*((?:" + _NUM + r"\d{1,3}(?:\s*(?:,|et|à|-)\s*)?)+)", re.IGNORECASE)
+    full = re.compile(r"(?<![\wÀ-ÿ])(" + word + r")\s*((?:" + _NUM + r"\d{1,3}(?:\.\d{1,2}){0,2}(?![\d])(?:\s*(?:,|et|à|-)\s*)?)+)",
+                      re.IGNORECASE)
     for m in full.finditer(text):
         key = fold(m.group(1))
         kind = p.finding_words.get(key) or p.finding_words.get(key.rstrip("s"))
-        numbers = [int(n) for n in re.findall(r"\d{1,3}", m.group(2))]
-        if " à " in m.group(2) and len(numbers) == 2:
-            numbers = list(range(numbers[0], numbers[1] + 1))
+        numbers = re.findall(r"\d{1,3}(?:\.\d{1,2}){0,2}", m.group(2))
+        if " à " in m.group(2) and len(numbers) == 2 and all(n.isdigit() for n in numbers):
+            numbers = [str(n) for n in range(int(numbers[0]), int(numbers[1]) + 1)]
         refs.extend((kind, n) for n in numbers)
     abbreviations = {a: k for k, ws in p.vocabulary.finding_abbreviations.items() for a in ws}
-    for m in re.finditer(r"(?<![\wÀ-ÿ.])([A-Z])\s?\.?\s?(\d{1,3})(?![\d-]|[.,]\d)", text):
+    for m in re.finditer(r"(?<![\wÀ-ÿ.])([A-Z])\s?\.?\s?(\d{1,3}(?:\.\d{1,2}){0,2})(?![\d-]|[.,]\d)", text):
         kind = abbreviations.get(m.group(1))
         if kind == "remark" and not p.r_is_remark:
             continue
         if kind:
-            refs.append((kind, int(m.group(2))))
+            refs.append((kind, m.group(2)))
     return refs
 
 
@@ -908,12 +910,12 @@ def _read_tables(doc: Document, p: _Patterns) -> tuple[list[_Found], list[_Found
                 if measure_kind is None:
                     continue
                 deadline_cells = [t[1] for t in kept if t[0] == "deadline"]
-                refs: list[tuple[str, int | None]] = []
+                refs: list[tuple[str, str]] = []
                 for t in kept:
                     if t[0] == "finding_ref":
                         refs += _finding_refs(t[1], p)
-                if row_shape == "finding":
-                    refs.append((key["kind"], key["number"]))
+                if row_shape == "finding" and key.get("numbering"):
+                    refs.append((key["kind"], key["numbering"]))
                 number = key.get("number") if row_shape in ("measure", "integer") else None
                 label = key.get("label", str(number or "")) if row_shape in ("measure", "integer") else ""
                 wording, inline_deadline = _deadline_and_text(wording, p)
@@ -1181,18 +1183,20 @@ def read_report(text: str, visit_date: dt.date | None = None, vocabulary: Vocabu
                                           "found": list(found)})
     order = {"breach": 0, "remark": 0}
     ids: set[str] = set()
+    known: dict[tuple[str, str], str] = {}  # (kind, numbering) -> finding_id: what measures cite
     for f in merged:
         order[f.kind] += 1
         finding_id = _finding_id(f.kind, f.numbering, order[f.kind])
         while finding_id in ids:
             finding_id += "b"
         ids.add(finding_id)
+        if f.numbering is not None:
+            known.setdefault((f.kind, f.numbering), finding_id)
         refs = f.refs or legal_refs(f.text, vocabulary)
         reading.findings.append(Finding(
             finding_id=finding_id, kind=f.kind, number=f.number, label=f.label, text=f.text,
             legal_refs=tuple(refs), grade=f.grade, start=f.start, end=f.end, section=doc.section_at(f.start),
         ))
-    known = {(f.kind, f.number): f.finding_id for f in reading.findings if f.number is not None}
     # measures: the body's, then table rows that do not repeat them
     all_measures: list[_FoundMeasure] = []
     for m in sorted(body_measures, key=lambda m: m.start):
