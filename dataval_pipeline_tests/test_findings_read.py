@@ -492,13 +492,15 @@ def test_measures_table_keyed_by_a_dash_for_unnumbered_findings():
             "Mesures attendues\nConstat\nMesure\nNature\nDélai\n"
             "—\nDécaler le service du dîner et proposer une collation\nnocturne.\nInjonction\nsans\ndélai\n"
             "—\nInformer les familles des sorties organisées.\nRecommandation\n—\n"
-            "—\nRevoir l'organisation des repas du soir.\nPrescription\n3 mois\n")
+            "—\nRevoir l'organisation des repas du soir.\nPrescription\n3 mois\n"
+            "—\nAfficher le menu du jour.\nRecommandation\navant le 15\n/09/2025\n")
     reading = read_report(text)
     assert kinds(reading) == {"breach": 1, "remark": 1}
     assert [(m.kind, m.deadline_text, m.text) for m in reading.measures] == [
         ("injonction", "sans délai", "Décaler le service du dîner et proposer une collation nocturne."),
         ("recommandation", None, "Informer les familles des sorties organisées."),
-        ("prescription", "3 mois", "Revoir l'organisation des repas du soir.")]
+        ("prescription", "3 mois", "Revoir l'organisation des repas du soir."),
+        ("recommandation", "avant le 15/09/2025", "Afficher le menu du jour.")]
 
 
 def test_wrapped_reference_and_header_cells_and_headers_repeated_on_each_page():

@@ -774,7 +774,8 @@ def _wrapped_deadline(cells: list[Line], k: int, p: _Patterns) -> tuple[str, int
         if k + n >= len(cells) or len(cells[k + n].text) > 25:
             return None
         piece = cells[k + n].text
-        glue = "" if re.search(r"[\d/]$", joined) and piece[0].isdigit() else " "
+        glue = "" if re.search(r"[\d/]$", joined) and piece[0].isdigit() or joined[-1].isdigit() and piece[0] == "/" \
+            else " "
         joined += glue + piece
         if _cell_type(joined, p) == "deadline":
             return joined, n + 1
