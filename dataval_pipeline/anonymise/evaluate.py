@@ -5,7 +5,7 @@ Rules (stated so the numbers can be argued with):
 - a phone, NIR, RPPS or IBAN leaks if its digits are still in the output (separators ignored);
 - an email, a date of birth, or the street part of an address leaks if it is still in the output;
 - a must-keep string (establishment name, address, FINESS, dates, drugs, eponyms) is kept when it is still in
-  the output; all of them are checked first, then removed from the output before the leak check: a resident
+  the output, spaces ignored (a PDF table cell may wrap a date inside its digits); all of them are checked first, then removed from the output before the leak check: a resident
   named Jean does not "leak" through "rue Jean Jaurès" in the establishment's address;
 - a detection is a true positive when it matches a gold surface of its report (one contains the other, or,
   for a name, every word of the detection is a word of the report's gold surfaces) and covers no must-keep
@@ -130,7 +130,9 @@ def score_report(report_id: str, original: str, result: AnonymisedText, detectio
     output = collapse_whitespace(result.text)
     keeps = [collapse_whitespace(surface) for surface in gold.get("keep", [])]
     score.keep_total = len(keeps)
-    score.keep_found = sum(keep in output for keep in keeps)
+    # spaces ignored: a PDF cell that wraps a date inside its digits ("03/06/20⏎25") still reads as it did
+    unspaced = re.sub(r"\s+", "", result.text)
+    score.keep_found = sum(re.sub(r"\s+", "", keep) in unspaced for keep in keeps)
     for keep in sorted(set(keeps), key=len, reverse=True):
         output = output.replace(keep, " ")
     output_compact = _compact(output)
