@@ -21,7 +21,8 @@ from dataval_pipeline.llm.model_files import MODEL_NAME, embedded_model_path
 from dataval_pipeline.settings import paths
 
 DEFAULT_PORT = 8765
-# llama.cpp settings of the embedded server, and why (measured with bench/llm.py on the 2-core machine):
+# llama.cpp settings of the embedded server, and why (measured on the 2-core machine, not idle; bench/llm.py
+# prints the server limits of the moment beside each run):
 # - 4 parallel slots with continuous batching: generation is memory-bound, so 4 requests in flight nearly
 #   double the server's generated tokens/s (~22 -> ~42) while prompt processing, compute-bound, gains
 #   little (~77 -> ~98 tokens/s). DATAVAL_LLM_CONCURRENCY defaults to the same 4 so the slots stay full.
