@@ -15,6 +15,7 @@ from dataval_pipeline.llm.assets import report_classifications
 from dataval_pipeline.ingest.normalise import collapse_whitespace
 from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
 from dataval_pipeline.settings import Paths
+from dataval_pipeline.themes.classify import ASK_MARGIN_ENV
 from dataval_pipeline_tests.conftest import fill_inbox, read_gold
 from dataval_pipeline_tests.dagster_helpers import QUIET_LOGS, event_log_text, materialize_reports
 from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
@@ -38,7 +39,8 @@ def pipeline_run(tmp_path_factory, sample_corpus):
             resources={"warehouse": warehouse, "anonymiser": AnonymiserResource()},
         )
         assert second.success
-        with ScriptedLLMServer() as llm_server:  # records every request body sent to "the LLM"
+        with ScriptedLLMServer() as llm_server, pytest.MonkeyPatch.context() as env:  # records every request body
+            env.setenv(ASK_MARGIN_ENV, "1.0")  # every finding with close candidates goes to "the LLM"
             keys = instance.get_dynamic_partitions("reports")
             third = dg.materialize(
                 [read_findings_asset, report_classifications], instance=instance, run_config=QUIET_LOGS,
