@@ -13,7 +13,7 @@ import pytest
 
 from dataval_pipeline.config import theme_ids
 from dataval_pipeline.contracts import load_contract
-from dataval_pipeline.contracts.validation import run_sql_rules, quality_rules, validate_schema
+from dataval_pipeline.contracts.validation import quality_rules, rule_sql, run_sql_rules, validate_schema
 from dataval_pipeline.findings.model import FINDING_KINDS, MEASURE_KINDS, Finding, Measure, ReportReading
 from dataval_pipeline.findings.rows import (
     FINDINGS,
@@ -66,7 +66,7 @@ def test_the_contracts_hold_the_enums_and_the_keys():
     assert FINDINGS.column("grade").enum == ("critique", "majeur", "mineur", "majeure")
     assert MEASURES.column("kind").enum == ("injonction", "prescription", "recommandation")
     themes_rule = next(r for r in FINDINGS.quality if r["name"] == "themes_in_taxonomy")
-    assert all(f"'{theme}'" in themes_rule["query"] for theme in theme_ids())
+    assert all(f"'{theme}'" in rule_sql(FINDINGS, themes_rule) for theme in theme_ids())
     good = finding_row(REPORT, FINDING, None, NOW)
     outcome = validate_schema(FINDINGS, _table(FINDINGS, [{**good, "kind": "ecart", "grade": "grave"}]))
     assert {(f.rule, f.column) for f in outcome.failures} == {("enum", "kind"), ("enum", "grade")}

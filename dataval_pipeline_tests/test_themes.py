@@ -4,10 +4,12 @@ swapped taxonomy, a report without numbered findings, cited ids out of range or 
 import json
 import textwrap
 
+import duckdb
 import pytest
 
 from dataval_pipeline.config import load_taxonomy_config, theme_ids
 from dataval_pipeline.contracts import load_contract
+from dataval_pipeline.contracts.validation import quality_rules, run_sql_rules
 from dataval_pipeline.evaluation.themes import score_themes
 from dataval_pipeline.findings.model import Finding, Measure, ReportReading
 from dataval_pipeline.ingest.normalise import collapse_whitespace
@@ -251,6 +253,14 @@ def test_a_swapped_taxonomy_changes_prompts_enums_contracts_and_evaluation(schoo
                                          {"id": "E2", "kind": "breach", "text": ref, "themes": ["teaching"]}]}])
     assert scores.finding_accuracy == 1.0 and scores.primary_accuracy == 1.0 and scores.report_f1 == 1.0
     assert default_key is None
+    # the findings product's list column follows the same taxonomy (its SQL rule is filled from it)
+    findings = load_contract("findings")
+    themes_rule = [r for r in quality_rules(findings, "error") if r["name"] == "themes_in_taxonomy"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE findings AS SELECT * FROM (VALUES (['safety']), (['teaching', 'safety'])) t(themes)")
+    assert not run_sql_rules(findings, themes_rule, con).failures
+    con.execute("INSERT INTO findings VALUES (['staffing'])")  # a default-taxonomy id is foreign here
+    assert [f.rule for f in run_sql_rules(findings, themes_rule, con).failures] == ["themes_in_taxonomy"]
 
 
 def test_the_scores_match_findings_by_kind_and_number_then_by_words():

@@ -150,11 +150,22 @@ def quality_rules(contract: Contract, severity: str) -> list[dict]:
     return [r for r in contract.quality if r.get("type") == "sql" and r.get("severity", "error") == severity]
 
 
+def rule_sql(contract: Contract, rule: dict) -> str:
+    """A rule's query: ``${object}`` is the product's table, ``${taxonomy_ids}`` the configured taxonomy's ids
+    as a SQL list (a list column cannot carry an enum, so its rule follows ``DATAVAL_TAXONOMY`` this way)."""
+    sql = rule["query"].replace("${object}", f'"{contract.name}"')
+    if "${taxonomy_ids}" in sql:
+        from dataval_pipeline.config import theme_ids
+
+        sql = sql.replace("${taxonomy_ids}", ", ".join("'" + t.replace("'", "''") + "'" for t in theme_ids()))
+    return sql
+
+
 def run_sql_rules(contract: Contract, rules: list[dict], con: duckdb.DuckDBPyConnection) -> Outcome:
-    """Evaluate ODCS ``type: sql`` rules; ``${object}`` is the product's table in ``con``."""
+    """Evaluate ODCS ``type: sql`` rules (queries as :func:`rule_sql` fills them)."""
     outcome = Outcome(rules_checked=len(rules))
     for rule in rules:
-        sql = rule["query"].replace("${object}", f'"{contract.name}"')
+        sql = rule_sql(contract, rule)
         try:
             value = con.execute(sql).fetchone()[0]
         except duckdb.Error as error:
