@@ -1,7 +1,7 @@
 """Word lists and sentence banks of the synthetic reports (French, after real ARS reports)."""
 
 FIRST_NAMES_F = [
-    "Karine", "Sophie", "Fatima", "Claire", "Nathalie", "Isabelle", "Aurélie", "Monique", "Josiane",
+    "Karine", "Sophie", "Fatima", "Claire", "Nathalie", "Mireille", "Aurélie", "Monique", "Josiane",
     "Hélène", "Camille", "Yasmina", "Brigitte", "Sandrine", "Odile", "Christiane", "Léa", "Nadia",
     "Anne-Marie", "Marie-Claude", "Marie-Hélène", "Élodie", "Germaine", "Suzanne", "Awa", "Maëlle",
 ]
@@ -77,7 +77,7 @@ FINDINGS = {
     "governance": [
         {"kind": "ecart", "body": "Le conseil de la vie sociale ne s'est pas réuni depuis deux ans",
          "refs": [("D.311-16", "CASF")],
-         "measure": "Réunir le conseil de la vie sociale au moins trois fois par an et en diffuser les comptes rendus"},
+         "measure": "Tenir trois séances annuelles du conseil de la vie sociale et communiquer leurs procès-verbaux aux familles"},
         {"kind": "ecart", "body": "Le projet d'établissement est échu depuis 2019 et n'a pas été actualisé",
          "refs": [("L.311-8", "CASF")],
          "measure": "Actualiser le projet d'établissement en associant les professionnels et le conseil de la vie sociale"},
@@ -182,7 +182,7 @@ FINDINGS = {
          "refs": [("D.312-155-0", "CASF")],
          "measure": "Former l'ensemble du personnel de nuit aux gestes et soins d'urgence"},
         {"kind": "remarque", "body": "Le plan de formation ne prévoit aucune formation à la bientraitance",
-         "measure": "Inscrire une formation à la bientraitance au plan de formation"},
+         "measure": "Prévoir au plan de développement des compétences une action de formation sur la bientraitance"},
     ],
     "adverse_events": [
         {"kind": "ecart", "body": "Une chute suivie d'une fracture n'a pas été déclarée à l'autorité administrative "
