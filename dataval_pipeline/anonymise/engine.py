@@ -328,7 +328,7 @@ class Anonymiser:
             if not strong and soft.overlaps(*span):
                 continue
             if len(word) == 1 and word.isupper() and text[span[1]:span[1] + 1] == ".":
-                span, word = (span[0], span[1] + 1), word + "."  # "Mme Odette L.": an initial, with its dot
+                span, word = (span[0], span[1] + 1), word + "."  # "Mme Jeanne R.": an initial, with its dot
             tokens.append((span, word))
         if source == "FrLowercaseTitledPersonRecognizer" and tokens:
             # the word after the title is the name; a second one only when the first is a first name

@@ -217,7 +217,7 @@ def surname_first_person_recognizer() -> ContextSpanRecognizer:
 
 
 def given_caps_person_recognizer() -> ContextSpanRecognizer:
-    """"Prénom NOM" with a first name the lexicon does not know (Carine SIMONPIETRI): kept with NER or a
+    """"Prénom NOM" with a first name the lexicon does not know (Maëva TOURNADRE): kept with NER or a
     person's context (a role, a signature line) only."""
     return ContextSpanRecognizer(
         "PERSONNE", "FrGivenCapsPersonRecognizer",
