@@ -6,7 +6,10 @@ installation (inbox, warehouse, restricted zone, reference data, caches).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +74,14 @@ def make_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     return path
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, mode: int = 0o600) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created with ``mode``): one holder at a time across processes."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, mode)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -32,7 +32,6 @@ import base64
 import contextlib
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataval_pipeline.identifiers import report_id_from_sha256
-from dataval_pipeline.settings import Paths, make_private_dir
+from dataval_pipeline.settings import Paths, exclusive_lock, make_private_dir
 
 REPORT_SUFFIX = ".pdf"
 TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".filepart", "~")
@@ -261,17 +260,6 @@ def _store(paths: Paths, sha256: str, tmp: Path, name: bytes) -> LandedFile:
     return LandedFile(report_id, names[0], new_content)
 
 
-@contextlib.contextmanager
-def _landing_lock(paths: Paths):
-    """One pass at a time (the sensor, the demo and a test may run together)."""
-    fd = os.open(paths.landing / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
 def _read_index(paths: Paths) -> dict:
     try:
         return json.loads((paths.landing / INDEX_NAME).read_text(encoding="utf-8"))
@@ -298,7 +286,7 @@ def land_inbox(paths: Paths, options: LandingOptions | None = None, *, wait: boo
     options = options or LandingOptions.from_env()
     make_private_dir(paths.restricted)
     make_private_dir(paths.landing)
-    with _landing_lock(paths):
+    with exclusive_lock(paths.landing / ".lock"):  # one pass at a time (sensor, demo, tests)
         landed, report, youngest_age = _pass(paths, options)
         if wait and report.unsettled:
             time.sleep(max(0.0, options.settle_s - youngest_age) + 0.05)

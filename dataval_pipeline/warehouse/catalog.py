@@ -27,7 +27,6 @@ file"); the pipeline itself never opens the file, so its runs are not affected.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -37,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from dataval_pipeline.contracts import Contract
-from dataval_pipeline.settings import Paths
+from dataval_pipeline.settings import Paths, exclusive_lock
 from dataval_pipeline.warehouse.store import SCHEMA_FILE, ensure_schema_file, product_dir
 
 STATE_DIR = ".catalog"
@@ -95,16 +94,10 @@ def wanted_views(paths: Paths) -> dict[str, str]:
     return {**product_views(paths), **derived_views(paths)}
 
 
-@contextlib.contextmanager
 def _lock(paths: Paths):
     """Catalog rebuilds one at a time across the pipeline's processes (steps run in parallel)."""
     _state(paths).mkdir(parents=True, exist_ok=True)
-    fd = os.open(_state(paths) / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    return exclusive_lock(_state(paths) / "lock", 0o644)
 
 
 def _read_manifest(paths: Paths) -> dict:
