@@ -102,10 +102,7 @@ def score_products(gold: dict[str, dict], texts: dict[str, str], *, findings: li
     readings = readings_from_rows(list(texts), findings, measures)
     labelled = {rid: record for rid, record in gold.items() if rid in texts}
     metrics = score_findings(readings, labelled)
-    by_report = {rid: {"findings": [], "classification": None} for rid in texts}
-    for row in findings:
-        if row["report_id"] in by_report:
-            by_report[row["report_id"]]["findings"].append(row)
+    by_report = {rid: {"findings": readings[rid].findings, "classification": None} for rid in texts}
     for row in classifications:
         if row["report_id"] in by_report:
             by_report[row["report_id"]]["classification"] = row

@@ -1,7 +1,8 @@
 """Scores of the themes stage against gold labels (the format of ``../shared/corpus/dev/gold.jsonl``). Pure.
 
-- main theme per finding: each gold finding is matched to a found one (same kind and number, else the
-  best word overlap), and counts as right when the found finding's first theme is the gold's first;
+- main theme per finding: each gold finding is matched to a found one as the findings' scores match them
+  (same kind and number, else the wording), and counts as right when the found finding's first theme is the
+  gold's first;
   an unmatched gold finding counts as wrong (the reader missed it);
 - the confusion of main themes (gold, found) over matched findings;
 - report themes micro-F1 (found report themes vs the gold's union of its findings' themes);
@@ -10,54 +11,23 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dataval_pipeline.themes.evidence import tokens
-
-NUMBER = re.compile(r"\d+")
-MIN_OVERLAP = 0.3
+from dataval_pipeline.evaluation.findings import match_findings as findings_match
 
 
 def _get(item, name, default=None):
     return item.get(name, default) if isinstance(item, Mapping) else getattr(item, name, default)
 
 
-def _gold_number(finding: Mapping) -> int | None:
-    match = NUMBER.search(finding.get("id") or "")
-    return int(match.group()) if match else None
-
-
-def _overlap(a: str, b: str) -> float:
-    wa, wb = set(tokens(a)), set(tokens(b))
-    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
-
-
 def match_findings(found: list, gold: list[Mapping]) -> list[tuple[int, int | None]]:
-    """(gold index, found index or None): same kind and number first, then the best word overlap
-    (at least MIN_OVERLAP) among the found findings not yet matched."""
-    pairs: dict[int, int] = {}
-    used: set[int] = set()
-    for g, want in enumerate(gold):
-        number = _gold_number(want)
-        if number is None:
-            continue
-        for f, got in enumerate(found):
-            if f not in used and _get(got, "kind") == want["kind"] and _get(got, "number") == number:
-                pairs[g] = f
-                used.add(f)
-                break
-    for g, want in enumerate(gold):
-        if g in pairs:
-            continue
-        scored = [(_overlap(want["text"], _get(got, "text", "")), f) for f, got in enumerate(found) if f not in used]
-        best = max(scored, default=(0.0, None))
-        if best[1] is not None and best[0] >= MIN_OVERLAP:
-            pairs[g] = best[1]
-            used.add(best[1])
-    return [(g, pairs.get(g)) for g in range(len(gold))]
+    """(gold index, found index or None) for every gold finding, paired as the findings' own scores pair
+    them (:func:`dataval_pipeline.evaluation.findings.match_findings`), so theme accuracy and finding
+    recall count the same matches."""
+    by_gold = {g: f for f, g in findings_match(found, list(gold))}
+    return [(g, by_gold.get(g)) for g in range(len(gold))]
 
 
 @dataclass
@@ -95,7 +65,7 @@ class ThemeScores:
 
 
 def score_themes(results: Mapping[str, Mapping], gold: Iterable[Mapping]) -> ThemeScores:
-    """``results[report_id]`` holds ``findings`` (objects or dicts with kind, number, text, themes) and
+    """``results[report_id]`` holds ``findings`` (Finding objects, with their themes) and
     ``classification`` (themes, primary_theme, dropped_quotes); gold records as in gold.jsonl. A gold
     report with no result counts as wholly missed."""
     scores = ThemeScores()
@@ -106,7 +76,7 @@ def score_themes(results: Mapping[str, Mapping], gold: Iterable[Mapping]) -> The
         found = list(result.get("findings") or [])
         for g, f in match_findings(found, record.get("findings") or []):
             want = record["findings"][g]["themes"][0]
-            got_themes = list(_get(found[f], "themes") or ()) if f is not None else []
+            got_themes = list(found[f].themes) if f is not None else []
             got = got_themes[0] if got_themes else None
             scores.findings_gold += 1
             scores.findings_matched += f is not None
