@@ -106,12 +106,15 @@ def signal_row(report_id: str, signal, tagged_at: dt.datetime) -> dict:
 def read_findings(texts: dict[str, str], llm, read_at: dt.datetime | None = None) -> dict[str, ReadReport]:
     """read_report on each anonymised text, then the themes of every finding (one batch of short LLM
     questions across all reports), then the fraud signals. Only anonymised text may be given here."""
+    from dataval_pipeline.facts.rules import visit_date
     from dataval_pipeline.findings.read import read_report
     from dataval_pipeline.signals import tag_signals
     from dataval_pipeline.themes import assign_finding_themes
 
     read_at = read_at or dt.datetime.now(dt.timezone.utc)
-    readings = {report_id: read_report(text) for report_id, text in texts.items()}
+    # The visit date turns a date deadline ("avant le 31/12/2024") into days after the visit.
+    readings = {report_id: read_report(text, visit_date=(visit.value if (visit := visit_date(text)) else None))
+                for report_id, text in texts.items()}
     themes = assign_finding_themes({rid: (texts[rid], readings[rid]) for rid in readings}, llm)
     for report_id, result in themes.items():
         readings[report_id] = _by_id(readings[report_id], result.findings)
