@@ -217,3 +217,14 @@ def test_three_hundred_findings_are_three_hundred_rows_that_pass_the_contract():
     assert len(read.findings) == 300 and {r["number"] for r in read.findings} == set(range(1, 301))
     assert validate_schema(FINDINGS, _table(FINDINGS, read.findings)).passed
     assert _sql_failures(FINDINGS, read.findings) == []
+
+
+def test_a_date_deadline_counts_days_from_the_visit_the_facts_rules_read():
+    from dataval_pipeline.analyse import read_findings
+
+    text = ("L'inspection s'est déroulée sur place le 2 septembre 2024.\n\n"
+            "Écart n°1 : le registre des entrées n'est pas tenu (art. L.331-2 CASF).\n\n"
+            "Prescription n°1 : tenir le registre des entrées. Délai : avant le 2 octobre 2024.\n")
+    (read,) = read_findings({"r": text}, None).values()
+    (measure,) = read.reading.measures
+    assert measure.deadline_text and measure.deadline_days == 30
