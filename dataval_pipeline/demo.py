@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -249,7 +250,11 @@ def print_checks(results: list[dg.ExecuteInProcessResult], console: Console) -> 
     """Contract checks of the runs: one line per product, the failed rules in full."""
     evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
     if evaluations:
-        rows = [(e.asset_key.to_user_string(), e.check_name,
-                 "passed" if e.passed else f"[red]FAILED[/red]: {e.metadata['result'].value}")
-                for e in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name))]
+        # A per-report check is evaluated once per partition: the passes count on one line, each failure shows.
+        passes = Counter((e.asset_key.to_user_string(), e.check_name) for e in evaluations if e.passed)
+        failures = [((e.asset_key.to_user_string(), e.check_name),
+                     f"[red]FAILED[/red]{f' ({e.partition})' if e.partition else ''}: {e.metadata['result'].value}")
+                    for e in evaluations if not e.passed]
+        lines = [(key, "passed" if n == 1 else f"passed ({n} partitions)") for key, n in passes.items()] + failures
+        rows = [(product, check, result) for (product, check), result in sorted(lines, key=lambda line: line[0])]
         _print_table(console, "Contract checks", ("product", "check", "result"), rows)
