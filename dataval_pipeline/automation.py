@@ -1,8 +1,12 @@
 """When products update: the global policy, set once and read by the assets and the definitions.
 
-- Per-report products follow their upstream partition as soon as it is materialised, and only once its
-  blocking contract checks passed (a broken upstream row never flows down). Reports enter through the
-  inbox sensor, which also requests the whole per-report chain in one run so the LLM batches across reports.
+- Per-report products follow their upstream partition once it is materialised and its blocking contract
+  checks passed (a broken upstream row never flows down). Reports enter through the inbox sensor, which
+  requests the first product only; each later stage is requested on a later tick of the automation sensor,
+  for every report ready for it, in one run (a backfill in single-run policy, so the LLM still batches across
+  reports). One stage per run is what makes a blocking check judge one report: within a run Dagster skips a
+  failed check's downstream step for every partition of the run, across runs the automation holds only the
+  partitions whose own check failed.
 - Products that span all reports (quality scores, evaluation, reference data, fraud features) are rebuilt
   by one daily schedule, and carry a freshness policy so the UI flags a day without rebuild.
 """
@@ -11,7 +15,13 @@ import datetime as dt
 
 import dagster as dg
 
-PER_REPORT_CONDITION = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+# ``all_deps_blocking_checks_passed()`` also accepts checks that "will be requested" this tick, which would put
+# a stage and its downstream stages in one run; this one waits for the checks to have passed.
+UPSTREAM_CHECKS_PASSED = dg.AutomationCondition.all_deps_match(
+    dg.AutomationCondition.all_checks_match(dg.AutomationCondition.check_passed(), blocking_only=True)
+    .with_label("all_blocking_checks_passed")
+).with_label("all_deps_blocking_checks_passed_before_this_tick")
+PER_REPORT_CONDITION = dg.AutomationCondition.eager() & UPSTREAM_CHECKS_PASSED
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=26), warn_window=dt.timedelta(hours=24))
 DAILY_CRON = "0 6 * * *"
 TIMEZONE = "Europe/Paris"
@@ -27,6 +37,14 @@ def whole_product_checks(per_report: list[dg.AssetsDefinition]) -> dg.AssetSelec
 
     keys = [dg.AssetCheckKey(key, QUALITY_CHECK) for asset in per_report for key in asset.keys]
     return dg.AssetSelection.checks(*keys)
+
+
+def inbox_run_selection(per_report: list[dg.AssetsDefinition]) -> dg.AssetSelection:
+    """What the inbox sensor's run executes: the per-report products that read no other product (the
+    landing zone's reports) with their per-report checks; the automation takes the next stages."""
+    keys = {key for asset in per_report for key in asset.keys}
+    roots = [asset for asset in per_report if not (asset.dependency_keys & keys)]
+    return report_run_selection(roots)
 
 
 def report_run_selection(per_report: list[dg.AssetsDefinition]) -> dg.AssetSelection:

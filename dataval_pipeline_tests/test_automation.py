@@ -53,6 +53,19 @@ def test_a_bad_report_blocks_only_itself_within_one_run(home, sample_corpus, mon
         assert _contract_by_partition(run) == {good: True, bad: False}
         tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
         assert tick.get_requested_partitions(ANONYMISED) == {good}
+        # one stage per tick: the next stage waits for this one's checks, so it is not in the same run
+        assert tick.get_requested_partitions(dg.AssetKey("findings")) == set()
+
+
+def test_the_inbox_run_holds_the_first_stage_only():
+    """The inbox sensor's run materialises raw_reports and its per-report check; a later stage in the same
+    run would be stopped for every report of the batch by one report's failed check."""
+    sensor = defs.resolve_sensor_def("inbox_sensor")
+    graph = defs.resolve_asset_graph()
+    selected = sensor.asset_selection.resolve(graph)
+    assert selected == {RAW}
+    checks = sensor.asset_selection.resolve_checks(graph)
+    assert checks == {dg.AssetCheckKey(RAW, "contract")}
 
 
 def test_a_good_report_after_a_bad_one_does_not_unblock_it(home, sample_corpus, monkeypatch):

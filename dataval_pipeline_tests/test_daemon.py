@@ -1,5 +1,6 @@
 """With `dagster-daemon` running on the workspace, a PDF dropped into the inbox reaches every per-report
-product with no other action: the sensor registers it and requests the run, the run queue launches it."""
+product with no other action: the inbox sensor registers it and requests its first stage, the automation
+sensor each later stage, one stage per run, and the run queue launches them."""
 
 import os
 import shutil
@@ -8,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
@@ -17,6 +19,10 @@ from dataval_pipeline_tests.dagster_ui import _stop
 from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
 PRODUCTS = ("raw_reports", "anonymised_corpus", "report_classifications", "extracted_facts")
+# The per-report stages, in order: a run holds one of them (a blocking check then judges one report).
+STAGES = (("raw_reports",), ("anonymised_corpus",), ("findings", "measures", "fraud_signals", "llm_quarantine"),
+          ("report_classifications", "extracted_facts"))
+STAGE_OF = {name: index for index, names in enumerate(STAGES) for name in names}
 
 
 def _rows(catalog: Path, product: str) -> int:
@@ -49,8 +55,8 @@ def test_a_dropped_pdf_reaches_every_per_report_product(tmp_path, sample_corpus)
             pdf = sorted(sample_corpus.glob("2*.pdf"))[0]
             shutil.copy2(pdf, dataval_home / "inbox" / pdf.name)
             catalog = dataval_home / "warehouse" / "dataval.duckdb"
-            deadline = time.monotonic() + 480
-            while time.monotonic() < deadline and _rows(catalog, "extracted_facts") < 1:
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and min(_rows(catalog, product) for product in PRODUCTS) < 1:
                 assert daemon.poll() is None, (tmp_path / "daemon.log").read_text(errors="replace")[-3000:]
                 time.sleep(5)
             counts = {product: _rows(catalog, product) for product in PRODUCTS}
@@ -58,10 +64,15 @@ def test_a_dropped_pdf_reaches_every_per_report_product(tmp_path, sample_corpus)
         finally:
             _stop(daemon)
             log.close()
-    if counts["extracted_facts"] < 1:
-        pytest.fail(f"rows per product after 8 minutes: {counts}\n"
+    if min(counts.values()) < 1:
+        pytest.fail(f"rows per product after 10 minutes: {counts}\n"
                     + (tmp_path / "daemon.log").read_text(errors="replace")[-3000:])
     # Every per-report product, the findings step (with its LLM resource) included, came from runs the daemon
     # launched; whether the model was asked depends on how sure the evidence was, so calls are not counted here.
     assert counts == dict.fromkeys(PRODUCTS, 1)
     assert findings > 0, "the findings step ran for the dropped report"
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = [sorted(key.path[-1] for key in run.asset_selection or ()) for run in instance.get_runs()]
+    per_run_stages = [{STAGE_OF[name] for name in selected if name in STAGE_OF} for selected in runs]
+    assert all(len(stages) <= 1 for stages in per_run_stages), f"a run held several stages: {runs}"
+    assert set().union(*per_run_stages) == set(range(len(STAGES))), runs

@@ -10,7 +10,7 @@ import json
 
 import dagster as dg
 
-from dataval_pipeline.automation import report_run_selection
+from dataval_pipeline.automation import inbox_run_selection
 from dataval_pipeline.ingest.landing import land_inbox, landed_report_ids
 from dataval_pipeline.partitions import range_tags, report_partitions
 from dataval_pipeline.resources import WarehouseResource
@@ -33,15 +33,17 @@ def unregistered_report_ids(paths: Paths, existing: set[str]) -> list[str]:
 
 
 def build_inbox_sensor(targets: list[dg.AssetsDefinition]) -> dg.SensorDefinition:
-    """The sensor requests one run of the per-report ``targets`` for each batch of new files."""
+    """The sensor requests one run of the first per-report product among ``targets`` for each batch of new
+    files; the automation sensor requests the next stages (dataval_pipeline.automation)."""
 
     @dg.sensor(
         name="inbox_sensor",
         description="Watches $DATAVAL_HOME/inbox; lands new settled files by copy (a capped number per tick), "
-        "adds one partition per new content found in the landing zone, requests one run for the batch.",
+        "adds one partition per new content found in the landing zone, requests one raw_reports run for the "
+        "batch (per_report_automation takes the next stages).",
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        asset_selection=report_run_selection(targets),
+        asset_selection=inbox_run_selection(targets),
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
         paths = warehouse.paths
