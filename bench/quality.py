@@ -55,7 +55,18 @@ def cell(metric: Metric | None) -> str:
     return f"{metric.value:.3f} ({metric.matched}/{metric.total})"
 
 
+def print_confusions(columns: dict[str, list[Metric]], limit: int = 8) -> None:
+    """The most frequent main-theme mistakes of each column (gold -> found, findings / gold findings)."""
+    for name, metrics in columns.items():
+        mistakes = sorted((m for m in metrics if m.gold_label is not None and m.gold_label != m.found_label),
+                          key=lambda m: -m.matched)[:limit]
+        cells = ", ".join(f"{m.gold_label} -> {m.found_label} {m.matched}/{m.total}" for m in mistakes)
+        print(f"main-theme mistakes, {name}: {cells or 'none'}")
+
+
 def print_table(columns: dict[str, list[Metric]], costs: dict[str, dict]) -> None:
+    """Every metric but the confusion cells (printed apart by ``print_confusions``), one column per run."""
+    columns = {name: [m for m in metrics if m.gold_label is None] for name, metrics in columns.items()}
     keys = list(dict.fromkeys((m.product, m.metric) for metrics in columns.values() for m in metrics))
     products = list(dict.fromkeys(product for product, _ in keys))
     keys.sort(key=lambda key: products.index(key[0]))  # one block per product, metrics in scoring order
@@ -99,10 +110,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"… {label}", file=sys.stderr, flush=True)
                     columns[label], costs[label] = corpus_metrics(folder, llm)
     print_table(columns, costs)
+    print_confusions(columns)
     if args.json:
         Path(args.json).write_text(json.dumps(
             {name: [{"product": m.product, "metric": m.metric, "matched": m.matched, "total": m.total,
-                     "value": m.value} for m in metrics] for name, metrics in columns.items()}, indent=2))
+                     "value": m.value, "gold_label": m.gold_label, "found_label": m.found_label} for m in metrics] for name, metrics in columns.items()}, indent=2))
     return 0
 
 

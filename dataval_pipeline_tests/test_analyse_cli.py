@@ -80,6 +80,11 @@ def test_evaluate_runs_the_pipeline_and_scores_every_product(tmp_path):
     gold_findings = sum(len(json.loads(line).get("findings") or []) for line in (corpus / "gold.jsonl").open())
     assert metrics[("findings", "finding_recall")]["total"] == gold_findings > 0
     assert metrics[("findings", "finding_recall")]["matched"] > 0
+    cells = [row for row in payload["evaluation"] if row["metric"].startswith("main_theme_confusion.")]
+    assert cells and all(row["gold_label"] and row["found_label"] for row in cells)
+    diagonal = sum(row["matched"] for row in cells if row["gold_label"] == row["found_label"])
+    assert diagonal == metrics[("findings", "finding_main_theme_accuracy")]["matched"]
+    assert sum(row["matched"] for row in cells) == metrics[("findings", "finding_recall")]["matched"]
     assert {row["metric_scope"] for row in payload["anonymisation_quality"]} >= {"ALL", "PERSONNE"}
     assert (home / "warehouse" / "findings").is_dir() and (home / "warehouse" / "dataval.duckdb").exists()
     text = _run("evaluate", str(tmp_path / "nowhere"), "--no-llm")

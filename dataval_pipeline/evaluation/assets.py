@@ -11,7 +11,7 @@ import polars as pl
 
 from dataval_pipeline.anonymise.assets import ANONYMISED_CORPUS
 from dataval_pipeline.contracts import load_contract
-from dataval_pipeline.evaluation.score import score_fraud, score_products
+from dataval_pipeline.evaluation.score import confusion_matrix, score_fraud, score_products
 from dataval_pipeline.facts.assets import EXTRACTED_FACTS, extracted_facts
 from dataval_pipeline.findings.assets import FRAUD_SIGNALS, LLM_QUARANTINE, OUTPUTS
 from dataval_pipeline.findings.rows import FINDINGS, MEASURES
@@ -19,7 +19,6 @@ from dataval_pipeline.fraud.assets import FRAUD_FEATURES, fraud_features
 from dataval_pipeline.fraud.evaluate import evaluate, markdown, planted_from_gold
 from dataval_pipeline.gold import labelled_reports
 from dataval_pipeline.llm.assets import REPORT_CLASSIFICATIONS, report_classifications
-from dataval_pipeline.llm.prompts import REPORT_ANALYSIS_VERSION
 from dataval_pipeline.metadata import markdown_table, product_asset
 from dataval_pipeline.resources import WarehouseResource
 from dataval_pipeline.warehouse.store import UNPARTITIONED
@@ -31,8 +30,17 @@ HEADLINES = {"finding_recall": "finding_recall", "finding_precision": "finding_p
              "deadline_accuracy": "deadline_accuracy", "fraud_precision_at_k": "precision_at_k"}
 
 
+def confusion_markdown(metrics) -> str:
+    """The main-theme confusion as a matrix: one row per gold theme, one column per theme found."""
+    labels, cells = confusion_matrix(metrics)
+    if not cells:
+        return "No matched finding with a gold theme."
+    rows = [(gold, *(str(cells.get((gold, found), "")) for found in labels[1])) for gold in labels[0]]
+    return markdown_table(["gold \\ found", *labels[1]], rows)
+
+
 @product_asset(EVALUATION, group="evaluation", kinds={"parquet", "duckdb"},
-               code_version=f"score-2-prompt-{REPORT_ANALYSIS_VERSION}", per_report=False,
+               code_version="score-3", per_report=False,
                deps=[ANONYMISED_CORPUS.name, *(c.name for c in OUTPUTS), report_classifications, extracted_facts,
                      fraud_features])
 def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -41,8 +49,13 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     grounding and schema-valid rates, precision at k of the fraud score, scored against the gold labels
     when there are any."""
     paths = warehouse.paths
-    if not paths.gold.exists():
-        return dg.MaterializeResult(metadata={"evaluation": dg.MetadataValue.md("No gold labels: nothing to score.")})
+    if not paths.gold.exists():  # an explained empty result: the product holds no row, the page says why
+        warehouse.write_partition(EVALUATION, UNPARTITIONED, [])
+        warehouse.publish_views(EVALUATION)
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": dg.MetadataValue.int(0), "labelled_reports": dg.MetadataValue.int(0),
+            "evaluation": dg.MetadataValue.md("Not scored: no gold labels (reference/gold.jsonl), so the "
+                                              "product holds no row.")})
     gold = labelled_reports(paths.gold, "facts")
     texts = {row["report_id"]: row["text"] for row in warehouse.read(ANONYMISED_CORPUS).to_pylist()}
     classifications = warehouse.read(REPORT_CLASSIFICATIONS).to_pylist()
@@ -58,7 +71,7 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     prompts = sorted({row["prompt_version"] for row in classifications if row["prompt_version"]})
     now = dt.datetime.now(dt.timezone.utc)
     rows = [{"product": m.product, "metric": m.metric, "value": m.value, "matched": m.matched, "total": m.total,
-             "labelled_reports": len(gold.keys() & texts.keys()), "model": ", ".join(models) or None,
+             "gold_label": m.gold_label, "found_label": m.found_label, "labelled_reports": len(gold.keys() & texts.keys()), "model": ", ".join(models) or None,
              "prompt_version": ", ".join(prompts) or None, "evaluated_at": now} for m in metrics]
     warehouse.write_partition(EVALUATION, UNPARTITIONED, rows)
     warehouse.publish_views(EVALUATION)
@@ -66,7 +79,7 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     def table(product: str) -> str:
         return markdown_table(["metric", "value", "matched / total"],
                               [(m.metric, "—" if m.value is None else f"{m.value:.3f}", f"{m.matched} / {m.total}")
-                               for m in metrics if m.product == product])
+                               for m in metrics if m.product == product and m.gold_label is None])
 
     by_name = {m.metric: m for m in metrics}
     context.log.info(f"evaluation: {len(metrics)} metric(s) over {len(gold.keys() & texts.keys())} labelled report(s)")
@@ -75,6 +88,7 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
         metadata={
             **{product: dg.MetadataValue.md(table(product)) for product in scored},
             "fraud_features": dg.MetadataValue.md(markdown(ranked)),
+            "main_theme_confusion": dg.MetadataValue.md(confusion_markdown(metrics)),
             **{name: dg.MetadataValue.float(by_name[metric].value)
                for name, metric in HEADLINES.items() if metric in by_name and by_name[metric].value is not None},
             "labelled_reports": dg.MetadataValue.int(len(gold.keys() & texts.keys())),

@@ -99,7 +99,8 @@ def print_tables(scores: dict, console: Console) -> None:
         console.print(table)
     by_product: dict[str, list[dict]] = {}
     for row in scores["evaluation"]:
-        by_product.setdefault(row["product"], []).append(row)
+        if row.get("gold_label") is None:
+            by_product.setdefault(row["product"], []).append(row)
     for product, rows in by_product.items():
         table = Table(title=product)
         for column in ("metric", "value", "matched / total"):
@@ -108,6 +109,27 @@ def print_tables(scores: dict, console: Console) -> None:
             table.add_row(row["metric"], "—" if row["value"] is None else f"{row['value']:.3f}",
                           f"{row['matched']} / {row['total']}")
         console.print(table)
+    print_confusion(scores["evaluation"], console)
+
+
+def print_confusion(rows: list[dict], console: Console) -> None:
+    """The main-theme confusion: one row per gold theme, one column per theme found, counts of findings."""
+    from rich.table import Table
+
+    from dataval_pipeline.evaluation.score import Metric, confusion_matrix
+
+    cells = [Metric(r["product"], r["metric"], r["matched"], r["total"], r["gold_label"], r["found_label"])
+             for r in rows if r.get("gold_label") is not None]
+    (golds, founds), counts = confusion_matrix(cells)
+    if not counts:
+        return
+    table = Table(title="main theme of findings: gold (rows) vs found (columns)")
+    table.add_column("gold \\ found")
+    for found in founds:
+        table.add_column(found, justify="right")
+    for gold in golds:
+        table.add_row(gold, *(str(counts.get((gold, found), "")) for found in founds))
+    console.print(table)
 
 
 def run_evaluate(corpus: Path, home: Path | None = None, use_llm: bool = True, as_json: bool = False) -> int:

@@ -22,6 +22,8 @@ class Metric:
     metric: str
     matched: int
     total: int
+    gold_label: str | None = None  # a confusion cell: the gold label and the one found
+    found_label: str | None = None
 
     @property
     def value(self) -> float | None:
@@ -79,9 +81,35 @@ def score_fraud(ranked: Evaluation) -> list[Metric]:
     ]
 
 
+CONFUSION = "main_theme_confusion"
+
+
+def confusion_metrics(scores) -> list[Metric]:
+    """One cell per (gold main theme, found main theme) over matched findings, the diagonal included:
+    ``matched`` findings of that gold theme got that found theme, out of ``total`` matched findings of the
+    gold theme (so ``value`` is the row's share)."""
+    from dataval_pipeline.evaluation.themes import NO_THEME
+
+    per_gold: dict[str, int] = {}
+    for (gold, _), n in scores.confusion.items():
+        per_gold[gold] = per_gold.get(gold, 0) + n
+    return [Metric("findings", f"{CONFUSION}.{gold}.{found or NO_THEME}", n, per_gold[gold], gold, found or NO_THEME)
+            for (gold, found), n in sorted(scores.confusion.items(), key=lambda item: (item[0][0], item[0][1] or ""))]
+
+
+def confusion_matrix(metrics: list[Metric]) -> tuple[tuple[list[str], list[str]], dict[tuple[str, str], int]]:
+    """((gold labels, found labels), {(gold, found): findings}) of the confusion cells among ``metrics``."""
+    cells = {(m.gold_label, m.found_label): m.matched for m in metrics if m.gold_label is not None}
+    if not cells:
+        return ([], []), {}
+    return (sorted({g for g, _ in cells}), sorted({f for _, f in cells})), cells
+
+
 def theme_metrics(scores) -> list[Metric]:
-    """``evaluation.themes.ThemeScores`` as metrics: the main theme of each gold finding, report themes."""
+    """``evaluation.themes.ThemeScores`` as metrics: the main theme of each gold finding and its confusion,
+    report themes."""
     return [
+        *confusion_metrics(scores),
         Metric("findings", "finding_main_theme_accuracy", scores.findings_right, scores.findings_gold),
         Metric("report_classifications", "theme_precision", scores.true_pos, scores.predicted),
         Metric("report_classifications", "theme_recall", scores.true_pos, scores.expected),

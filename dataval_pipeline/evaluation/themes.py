@@ -4,7 +4,8 @@
   (same kind and number, else the wording), and counts as right when the found finding's first theme is the
   gold's first;
   an unmatched gold finding counts as wrong (the reader missed it);
-- the confusion of main themes (gold, found) over matched findings;
+- the confusion of main themes: (gold, found) over matched findings, the diagonal included, so each gold
+  theme's row adds up to its matched findings;
 - report themes micro-F1 (found report themes vs the gold's union of its findings' themes);
 - primary theme accuracy; quotes dropped by the grounding guard.
 """
@@ -16,6 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from dataval_pipeline.evaluation.findings import match_findings as findings_match
+
+
+NO_THEME = "none"  # a matched finding the stage gave no theme
 
 
 def _get(item, name, default=None):
@@ -35,7 +39,7 @@ class ThemeScores:
     findings_right: int = 0
     findings_gold: int = 0
     findings_matched: int = 0
-    confusion: Counter = field(default_factory=Counter)  # (gold main theme, found main theme or None)
+    confusion: Counter = field(default_factory=Counter)  # (gold main theme, found main theme or None), diagonal too
     true_pos: int = 0
     predicted: int = 0
     expected: int = 0
@@ -81,7 +85,7 @@ def score_themes(results: Mapping[str, Mapping], gold: Iterable[Mapping]) -> The
             scores.findings_gold += 1
             scores.findings_matched += f is not None
             scores.findings_right += got == want
-            if f is not None and got != want:
+            if f is not None:
                 scores.confusion[(want, got)] += 1
         classification = result.get("classification") or {}
         got_themes, want_themes = set(_get(classification, "themes") or ()), set(record.get("themes") or ())
@@ -95,5 +99,6 @@ def score_themes(results: Mapping[str, Mapping], gold: Iterable[Mapping]) -> The
 
 
 def confusion_table(scores: ThemeScores, limit: int = 15) -> list[tuple[str, str, int]]:
-    """The most frequent main-theme confusions: (gold, found, findings)."""
-    return [(g, f or "—", n) for (g, f), n in scores.confusion.most_common(limit)]
+    """The most frequent main-theme mistakes (off the diagonal): (gold, found, findings)."""
+    mistakes = Counter({pair: n for pair, n in scores.confusion.items() if pair[0] != pair[1]})
+    return [(g, f or NO_THEME, n) for (g, f), n in mistakes.most_common(limit)]
