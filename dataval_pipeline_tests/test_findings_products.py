@@ -228,3 +228,39 @@ def test_a_date_deadline_counts_days_from_the_visit_the_facts_rules_read():
     (read,) = read_findings({"r": text}, None).values()
     (measure,) = read.reading.measures
     assert measure.deadline_text and measure.deadline_days == 30
+
+
+def test_a_report_without_findings_records_why_the_model_answer_was_not_used(home, no_llm):
+    """The one report-level question (numbered sentences of a report without findings) answered outside its
+    schema twice: report_classifications still has its row, themed from the taxonomy's words, and says why."""
+    from dataval_pipeline.definitions import defs
+    from dataval_pipeline.demo import QUIET_LOGS, register_inbox
+    from dataval_pipeline.partitions import range_tags
+    from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
+    from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
+
+    home.inbox.mkdir(parents=True)
+    (home.inbox / "rapport.pdf").write_bytes(_report_without_findings())
+    instance = dg.DagsterInstance.ephemeral()
+    keys = register_inbox(home, instance)
+    with ScriptedLLMServer(["out_of_range_ids"] * 20) as server:
+        result = dg.materialize(
+            [*defs.assets, *defs.asset_checks], instance=instance, tags=range_tags(keys), run_config=QUIET_LOGS,
+            resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
+                       "llm": LLMResource(base_url=server.base_url, model="scripted", backoff_s=0.01)},
+            selection=dg.AssetSelection.assets("raw_reports", "anonymised_corpus", "findings", "measures",
+                                               "llm_quarantine", "fraud_signals", "report_classifications"),
+        )
+        asked = [r for r in server.requests if "constats" in json.dumps(r.get("response_format"))]
+    assert result.success
+    checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert checks[("report_classifications", "contract")]
+    assert len(asked) == 2, "the sentences question, then one repair"
+    con = duckdb.connect(str(home.catalog), read_only=True)
+    try:
+        [(source, llm_error, themes)] = con.execute(
+            "SELECT source, llm_error, themes FROM report_classifications").fetchall()
+    finally:
+        con.close()
+    assert source == "sentences" and themes
+    assert "invalid answer after one repair" in llm_error

@@ -16,7 +16,7 @@ from dataval_pipeline.resources import LLMResource, WarehouseResource
 REPORT_CLASSIFICATIONS = load_contract("report_classifications")
 LLM_QUARANTINE = load_contract("llm_quarantine")  # written by the findings multi-asset
 # Derivation rules of report_classifications (dataval_pipeline.themes.classify); a change means new rows.
-CLASSIFICATION_VERSION = "1"
+CLASSIFICATION_VERSION = "2"
 
 
 def anonymised_texts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, product: Contract) -> dict[str, str]:
@@ -85,6 +85,7 @@ def report_classifications(
             "report_id": report_id, "themes": result.themes, "primary_theme": result.primary_theme,
             "severity": result.severity, "evidence": json.dumps(result.evidence, ensure_ascii=False),
             "dropped_quotes": result.dropped_quotes, "llm_calls": result.llm_calls, "source": result.source,
+            "llm_error": result.error,
             "model": model, "prompt_version": prompt.key, "classified_at": now,
         }])
         themes.update(result.themes)
