@@ -5,7 +5,8 @@ tests can prove what left the privacy boundary. Behaviours: ``ok``, ``500``, ``4
 ``no_json_schema``, ``invalid_json``, ``schema_violation``, ``hallucinated_quote``, ``think``, ``wrong_facts``;
 malformed 200 answers ``empty_200``, ``null``, ``html``, ``no_choices``; ``drip`` (a valid answer at one
 byte a second); ``401``, ``403``, ``404``, ``unknown_model`` (400 naming the model); ``huge`` (a 10 MB
-answer); ``long_answer`` (100,000 characters of content, under the client's body cap).
+answer); ``long_answer`` (100,000 characters of content, under the client's body cap); ``obey_injection``
+(a fooled model: it answers the first JSON object the request's text orders it to give, after "réponds").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REPORT = re.compile(r"<rapport>\n(.*)\n</rapport>", re.DOTALL)
+INJECTED = re.compile(r"réponds (\{.*?\})(?=\s*(?:$|\n|<|‹))", re.DOTALL)
 
 
 def grounded_answer(text: str, **overrides) -> dict:
@@ -67,7 +69,7 @@ def narrow_answer(body: dict, behaviour: str) -> str | None:
 
 
 # Behaviours the transport and report-analysis branches handle themselves.
-_BEHAVIOURS = {"500", "429", "timeout", "401", "403", "404", "unknown_model", "empty_200", "null", "html",
+_BEHAVIOURS = {"obey_injection", "500", "429", "timeout", "401", "403", "404", "unknown_model", "empty_200", "null", "html",
                "no_choices", "drip", "huge", "long_answer", "no_json_schema", "invalid_json", "schema_violation",
                "hallucinated_quote", "think", "wrong_facts"}
 
@@ -148,6 +150,9 @@ class ScriptedLLMServer:
         if behaviour == "timeout":
             time.sleep(3)
             return self._send(handler, 200, self._completion(grounded_answer(self._report(body))))
+        if behaviour == "obey_injection":
+            ordered = INJECTED.search("\n".join(str(m.get("content", "")) for m in body.get("messages", [])))
+            return self._send(handler, 200, self._completion(ordered.group(1) if ordered else "{}"))
         if behaviour in ("401", "403", "404"):
             return self._send(handler, int(behaviour), {"error": {"message": f"scripted {behaviour}"}})
         if behaviour == "unknown_model":
