@@ -140,12 +140,14 @@ def test_resources_name_their_environment_variables():
 
 
 def test_the_wheel_carries_the_contracts(tmp_path):
-    """A wheel built from the repository holds data_contracts/ inside the package, and the contracts load from
-    the wheel's own files (unpacked on sys.path ahead of the editable install, from another directory)."""
+    """A wheel built from the repository holds data_contracts/ inside the package (and not the tests), and the
+    contracts load from the wheel's own files (unpacked on sys.path ahead of the editable install, from
+    another directory)."""
     source = tmp_path / "source"  # a copy: setuptools writes build/ beside the project it builds
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "data")
     shutil.copytree(REPO_ROOT / "dataval_pipeline", source / "dataval_pipeline", symlinks=True, ignore=ignore)
     shutil.copytree(REPO_ROOT / "data_contracts", source / "data_contracts")
+    shutil.copytree(REPO_ROOT / "dataval_pipeline_tests", source / "dataval_pipeline_tests", ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copyfile(REPO_ROOT / name, source / name)
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
@@ -153,6 +155,7 @@ def test_the_wheel_carries_the_contracts(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     [wheel] = tmp_path.glob("dataval_pipeline-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    assert not [n for n in names if n.startswith("dataval_pipeline_tests/")], "the tests are not part of the wheel"
     shipped = {Path(n).name for n in names if n.startswith("dataval_pipeline/data_contracts/")}
     assert shipped == {p.name for p in (REPO_ROOT / "data_contracts").iterdir() if p.suffix in (".yaml", ".json")}
     unpacked = tmp_path / "unpacked"
