@@ -120,6 +120,23 @@ def test_unnumbered_graded_prose():
     assert len({f.finding_id for f in reading.findings}) == 4
 
 
+def test_a_prose_grade_pointing_back_takes_the_sentence_it_qualifies():
+    """A grade sentence that points back ("Ce manquement constitue un écart") qualifies the sentence
+    before; a finding already read, or a heading, is never taken into it."""
+    text = (
+        "1. Circuit du médicament\nLes chariots de distribution restent ouverts dans le couloir. Ce manquement "
+        "constitue un écart majeur au regard de l'article R.4311-4 du CSP. Le double contrôle des doses n'est "
+        "pas tracé. Cette pratique appelle une remarque.\n"
+        "2. Locaux\nCela constitue une remarque mineure.\n")
+    reading = read_report(text)
+    assert [(f.kind, f.grade) for f in reading.findings] == [("breach", "majeur"), ("remark", None),
+                                                             ("remark", "mineur")]
+    first, second, third = (f.text for f in reading.findings)
+    assert first.startswith("Les chariots de distribution") and first.endswith("du CSP.")
+    assert second == "Le double contrôle des doses n'est pas tracé. Cette pratique appelle une remarque."
+    assert third == "Cela constitue une remarque mineure.", "a heading is not the sentence before"
+
+
 def test_bullets_without_numbers():
     text = ("3. Nouveaux constats\n"
             "- Écart : Le local des déchets de soins n'est pas fermé, en méconnaissance de l'arrêté du 7 septembre "

@@ -974,6 +974,8 @@ def _read_prose(doc: Document, p: _Patterns, taken: list[tuple[int, int]]) -> li
     definition = re.compile("|".join(
         r"(?<![\wÀ-ÿ])" + re.escape(w).replace("'", "['’]") + ("" if w.endswith("'") else r"(?![\wÀ-ÿ])")
         for w in v.raw["findings"].get("definition_words") or []) or "(?!)", re.IGNORECASE)  # exact accents
+    anaphora = re.compile(r"(?:" + alternation(v.raw["findings"].get("anaphoric_openers") or []) + r")(?![\wÀ-ÿ'’])"
+                          if v.raw["findings"].get("anaphoric_openers") else "(?!)", re.IGNORECASE)
     found: list[_Found] = []
     text = doc.text
     for m in marker.finditer(text):
@@ -983,6 +985,8 @@ def _read_prose(doc: Document, p: _Patterns, taken: list[tuple[int, int]]) -> li
         if line is None or line.running or line.table is not None:
             continue
         start = _sentence_start(doc, m.start())
+        if anaphora.match(text, start):  # "Ce manquement constitue un écart": the sentence before is the fact
+            start = _previous_sentence_start(doc, start, taken)
         end = _sentence_end(doc, m.end())
         wording, s, e = _span_text(doc, start, end)
         if definition.search(wording):
@@ -1014,6 +1018,19 @@ def _sentence_start(doc: Document, pos: int) -> int:
     while best < pos and text[best].isspace():
         best += 1
     return best
+
+
+def _previous_sentence_start(doc: Document, start: int, taken: list[tuple[int, int]]) -> int:
+    """Where the sentence before the one at ``start`` begins: never before a finding already read, nor
+    across a heading, a table or the top of the body (then ``start`` itself)."""
+    end = start
+    while end > 0 and doc.text[end - 1].isspace():
+        end -= 1
+    if end == 0 or doc.text[end - 1] not in ".!?":
+        return start
+    previous = _sentence_start(doc, end - 1)
+    floor = max((e for _, e in taken if e <= start), default=0)
+    return previous if floor <= previous < start else start
 
 
 def _sentence_end(doc: Document, pos: int) -> int:
