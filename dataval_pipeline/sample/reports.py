@@ -601,9 +601,13 @@ def compose_report(rng: random.Random, est: Establishment, visit: dt.date, index
     for f in findings:
         if f["theme"] not in report_themes:
             report_themes.append(f["theme"])
-    # The theme with the most écarts (then the most findings, then the first written).
-    primary = max(report_themes, key=lambda t: (sum(f["theme"] == t and f["kind"] == "ecart" for f in findings),
-                                                sum(f["theme"] == t for f in findings), -report_themes.index(t)))
+    # The theme with the most écarts; on a tie the gravest écart, then the most findings, then the first written.
+    gravity = {"critique": 3, "majeur": 2, "majeure": 2, "mineur": 1}
+    primary = max(report_themes, key=lambda t: (
+        sum(f["theme"] == t and f["kind"] == "ecart" for f in findings),
+        max((gravity.get(f["grade"] or "", 0) for f in findings if f["theme"] == t and f["kind"] == "ecart"),
+            default=0),
+        sum(f["theme"] == t for f in findings), -report_themes.index(t)))
     slug = re.sub(r"[^a-z0-9]+", "_", pp.ascii_fold(est.name).lower()).strip("_")
     file_name = f"{visit.isoformat()}_{est.finess}_{slug}_{index:04d}.pdf"
     header = f"ARS {est.region} — {kind_label.capitalize()} — {est.display_name}"

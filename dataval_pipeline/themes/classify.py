@@ -197,9 +197,9 @@ def _gravity(findings: list[Finding]) -> int:
     return max((GRADE_RANK.get((f.grade or "").lower(), 0) for f in findings), default=0)
 
 
-def primary_of(findings: list[Finding], taxonomy: Taxonomy) -> str | None:
+def primary_of(findings: list[Finding]) -> str | None:
     """The main theme with the most écarts (all findings when there is no écart); on a tie, the gravest
-    findings, then the most findings, then taxonomy order."""
+    findings, then the most findings, then the first written."""
     themed = [f for f in findings if f.themes]
     pool = [f for f in themed if f.kind == "breach"] or themed
     if not pool:
@@ -208,8 +208,10 @@ def primary_of(findings: list[Finding], taxonomy: Taxonomy) -> str | None:
     for finding in pool:
         by_theme[finding.themes[0]].append(finding)
     every = Counter(f.themes[0] for f in themed)
-    order = {t: i for i, t in enumerate(taxonomy.ids)}
-    return min(by_theme, key=lambda t: (-len(by_theme[t]), -_gravity(by_theme[t]), -every[t], order.get(t, 99)))
+    first = {}
+    for finding in sorted(themed, key=lambda f: f.start):
+        first.setdefault(finding.themes[0], finding.start)
+    return min(by_theme, key=lambda t: (-len(by_theme[t]), -_gravity(by_theme[t]), -every[t], first[t]))
 
 
 def report_themes(findings: list[Finding], taxonomy: Taxonomy) -> list[str]:
@@ -244,7 +246,7 @@ def from_findings(text: str, reading: ReportReading, taxonomy: Taxonomy | None =
             next(f for f in findings if theme in f.themes)
         cited.append((theme, finding.finding_id, finding.text))
     evidence, dropped = _grounded_evidence(cited, text)
-    return ReportClassification(themes=themes, primary_theme=primary_of(findings, taxonomy),
+    return ReportClassification(themes=themes, primary_theme=primary_of(findings),
                                 severity=severity_of(findings, reading.measures), evidence=evidence,
                                 dropped_quotes=dropped, source="findings" if findings else "none")
 
