@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from dataval_pipeline.config import language
+
 CONFIG_ENV = "DATAVAL_ANONYMISATION"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "anonymisation.yaml"
 
@@ -48,7 +50,8 @@ PERSON_VERBS = tuple(_RAW["person_verbs"])
 PERSON_CUES = tuple(_RAW["person_cues"])
 GREETINGS = tuple(_RAW["greetings"])
 PEOPLE_LIST_HEADINGS = tuple(_RAW["people_list_headings"])
-MONTHS = tuple(_RAW["months"])
+# Month names come from the reports' language (config/vocabulary.yaml), written with and without accents.
+MONTHS = tuple(dict.fromkeys(form for name in language()["months"] for form in (name, fold(name))))
 BIRTH_LABELS = tuple(_RAW["birth_labels"])
 PERSON_COLUMN_LABELS = tuple(_RAW["columns"]["person"])
 PERSON_COLUMNS = frozenset(fold(w) for w in PERSON_COLUMN_LABELS)

@@ -15,6 +15,19 @@ from pathlib import Path
 import yaml
 
 TAXONOMY_ENV = "DATAVAL_TAXONOMY"
+VOCABULARY_ENV = "DATAVAL_VOCABULARY"
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+def vocabulary_path(path: str | Path | None = None) -> Path:
+    """The reports' vocabulary: ``path``, else ``$DATAVAL_VOCABULARY``, else the packaged vocabulary.yaml."""
+    return Path(path or os.environ.get(VOCABULARY_ENV) or CONFIG_DIR / "vocabulary.yaml")
+
+
+def language(path: str | Path | None = None) -> dict:
+    """The ``language`` section of the vocabulary (month names, numbers in words): one list for every stage
+    that reads dates or numbers (the findings reader, the facts rules, the anonymiser's dates)."""
+    return yaml.safe_load(vocabulary_path(path).read_text(encoding="utf-8"))["language"]
 DEFAULT_EVIDENCE_WEIGHTS = {"keywords": 1.0, "section": 0.75, "legal_refs": 2.0}
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from dataval_pipeline.findings.model import ReportReading
+from dataval_pipeline.findings.vocabulary import load_vocabulary
 from dataval_pipeline.identifiers import is_valid_finess
 from dataval_pipeline.ingest.normalise import collapse_whitespace
 
@@ -121,7 +122,8 @@ def load_config(path: str | None = None) -> FactsConfig:
                          int(c.get("after", 0)), bool(c.get("cross", False))) for c in spec.get("cues", []))
         fields[name] = FieldConfig(name, float(spec["threshold"]), float(spec["margin"]),
                                    float(spec.get("repeat_bonus", 0)), cues, spec)
-    return FactsConfig({fold(k): v for k, v in raw["months"].items()}, {fold(k): v for k, v in raw["number_words"].items()},
+    language = load_vocabulary()
+    return FactsConfig({fold(k): v for k, v in language.months.items()}, language.number_words,
                        int(raw.get("quote_max", 240)), float(raw.get("intro_share", 0.3)),
                        int(raw.get("intro_min_chars", 0)), fields, raw.get("questions", {}))
 

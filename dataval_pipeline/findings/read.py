@@ -28,8 +28,6 @@ from dataval_pipeline.findings.vocabulary import Vocabulary, alternation, fold, 
 
 _TERMINAL = ".;!?)»"
 _NUM = r"(?:[nN]\s?[°º]|[nN][oO]\.?|[nN]um[ée]ro|NUM[ÉE]RO|#)?\s*"
-_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-           "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
 _MAX_LINES = 14
 
 
@@ -87,10 +85,10 @@ class _Patterns:
         self.duration = re.compile(r"(?<![\wÀ-ÿ])(\d{1,4}|" + numbers + r")\s+(" + units + r")(?![\wÀ-ÿ])",
                                    re.IGNORECASE)
         self.date = re.compile(r"(?<!\d)(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?!\d)|(?<![\wÀ-ÿ])(\d{1,2})(?:er)?\s+("
-                               + "|".join(_month_patterns()) + r")\s+(\d{4})", re.IGNORECASE)
+                               + "|".join(_month_patterns(v)) + r")\s+(\d{4})", re.IGNORECASE)
         self.no_deadline = re.compile(r"^" + alternation(v.no_deadline) + r"$", re.IGNORECASE)
         date_or_duration = (r"(?:(?:\d{1,4}|" + numbers + r")\s+(?:" + units + r")|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)?\s+(?:"
-                            + "|".join(_month_patterns()) + r")\s+\d{4})")
+                            + "|".join(_month_patterns(v)) + r")\s+\d{4})")
         self.deadline_phrase = re.compile(
             r"(?P<deadline>(?:dans|sous)\s+(?:un\s+)?d[ée]lai\s+(?:maximum\s+|maximal\s+)?(?:de\s+|d['’])?"
             + date_or_duration + r"|(?:avant|d['’]ici|au plus tard)\s+(?:le|au|fin)\s+" + date_or_duration
@@ -135,9 +133,8 @@ class _Patterns:
         return None
 
 
-def _month_patterns() -> list[str]:
-    return [phrase_pattern(m) for m in ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-                                         "septembre", "octobre", "novembre", "décembre")]
+def _month_patterns(v: Vocabulary) -> list[str]:
+    return [phrase_pattern(m) for m in sorted(v.months, key=len, reverse=True)]
 
 
 def _numbering(m: re.Match) -> str | None:
@@ -303,7 +300,8 @@ def parse_deadline(text: str | None, visit_date: dt.date | None = None,
             if date.group(1):
                 day = dt.date(int(date.group(3)), int(date.group(2)), int(date.group(1)))
             else:
-                day = dt.date(int(date.group(6)), _MONTHS[fold(date.group(5))], int(date.group(4)))
+                months = {fold(name): number for name, number in p.vocabulary.months.items()}
+                day = dt.date(int(date.group(6)), months[fold(date.group(5))], int(date.group(4)))
         except ValueError:
             return None
         return (day - visit_date).days

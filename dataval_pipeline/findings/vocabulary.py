@@ -7,15 +7,13 @@ accent- and case-insensitive patterns that tolerate a line break between words.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
-VOCABULARY_ENV = "DATAVAL_VOCABULARY"
+from dataval_pipeline.config import vocabulary_path
 
 _ACCENTS = {
     "a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "uùûü", "c": "cç", "y": "yÿ",
@@ -124,7 +122,12 @@ class Vocabulary:
 
     @property
     def number_words(self) -> dict[str, int]:
-        return {fold(k): int(v) for k, v in self.raw["measures"]["number_words"].items()}
+        return {fold(k): int(v) for k, v in self.raw["language"]["number_words"].items()}
+
+    @property
+    def months(self) -> dict[str, int]:
+        """Month names as written (accents kept, for patterns) -> month number."""
+        return {str(k): int(v) for k, v in self.raw["language"]["months"].items()}
 
     @property
     def status_words(self) -> list[str]:
@@ -181,6 +184,4 @@ class Vocabulary:
 @functools.cache
 def load_vocabulary(path: str | None = None) -> Vocabulary:
     """``$DATAVAL_VOCABULARY`` if set, else the packaged ``config/vocabulary.yaml``."""
-    default = Path(__file__).resolve().parent.parent / "config" / "vocabulary.yaml"
-    source = Path(path or os.environ.get(VOCABULARY_ENV) or default)
-    return Vocabulary(yaml.safe_load(source.read_text(encoding="utf-8")))
+    return Vocabulary(yaml.safe_load(vocabulary_path(path).read_text(encoding="utf-8")))
