@@ -14,7 +14,8 @@ slots' KV cache). New way: ``read_report`` then ``assign_finding_themes`` and ``
 prompt cache on (production setting): the fixed prefix is computed once per slot.
 
 Against the embedded server (started once, on a free port) unless DATAVAL_LLM_BASE_URL is set. The machine
-is shared: numbers are those of a busy 2-core machine. Usage:
+is shared: the table heads with the load average at start, and numbers are only comparable within one run.
+Usage:
     python bench/llm.py [--reports N] [--max-pages P] [--dev] [--margins 0.34,1.0]
 """
 
@@ -43,7 +44,7 @@ from dataval_pipeline.ingest.extract import raw_report_row  # noqa: E402
 from dataval_pipeline.llm.analysis import DEFAULT_MAX_CHARS, analyse_reports  # noqa: E402
 from dataval_pipeline.llm.client import LLMSettings, ResponseCache, StructuredLLM  # noqa: E402
 from dataval_pipeline.llm.prompts import load_prompt  # noqa: E402
-from dataval_pipeline.llm.server import EmbeddedServer  # noqa: E402
+from dataval_pipeline.llm.server import CONTEXT_PER_SLOT, PARALLEL_SLOTS, EmbeddedServer  # noqa: E402
 from dataval_pipeline.sample import generate_sample  # noqa: E402
 from dataval_pipeline.themes import assign_finding_themes, classify_reports  # noqa: E402
 
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("--margins", default="0.34,1.0", help="ask margins of the new way, comma-separated")
     parser.add_argument("--no-limits", action="store_true", help="skip the server-limits probe")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     external = os.environ.get("DATAVAL_LLM_BASE_URL")
     with tempfile.TemporaryDirectory(prefix="dataval-bench-llm-") as tmp, \
             (nullcontext() if external else EmbeddedServer(log=Path(tmp) / "server.log")) as server:
@@ -193,7 +195,11 @@ def main() -> None:
 
     source = "development corpus" if args.dev else f"generated reports (seed {args.seed})"
     print(f"\nLLM cost on {len(texts)} {source}, {pages} pages; concurrency {settings.concurrency}; model "
-          f"{settings.model} at {settings.base_url}; busy shared 2-core machine\n")
+          f"{settings.model} at {settings.base_url}; {os.cpu_count()} cores, load average at start "
+          f"{load_at_start[0]:.2f} / {load_at_start[1]:.2f} (1 / 5 min)")
+    if not external:
+        print(f"embedded llama.cpp server: {PARALLEL_SLOTS} slots of {CONTEXT_PER_SLOT} tokens, "
+              f"{os.cpu_count()} threads for generation and prompt batches, prompt cache on\n")
     if limits:
         print("| requests in flight | prompt tokens/s | generation tokens/s |\n|---|---|---|")
         for n, prompt_tps, gen_tps in limits:
