@@ -64,8 +64,29 @@ def recording(llm: StructuredLLM) -> list[tuple[list[dict], dict]]:
     return sent
 
 
+def erase_slots(settings: LLMSettings) -> bool:
+    """Empty every slot's prompt cache (llama.cpp's ``/slots`` endpoint), so that a replay of the stage's
+    requests starts as cold as the stage did instead of finding each whole prompt cached. False when the
+    server has no such endpoint (another server: the replay then says so)."""
+    root = settings.base_url.removesuffix("/v1")
+    try:
+        with urllib.request.urlopen(f"{root}/slots", timeout=30) as response:
+            slots = [slot["id"] for slot in json.loads(response.read())]
+        for slot in slots:
+            request = urllib.request.Request(f"{root}/slots/{slot}?action=erase", b"{}",
+                                             {"Content-Type": "application/json"}, method="POST")
+            urllib.request.urlopen(request, timeout=30).read()
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
 def replay(settings: LLMSettings, requests: list[tuple[list[dict], dict]]) -> tuple[float, int, int]:
-    """Seconds, prompt and completion tokens for ``requests`` sent with ``concurrency`` in flight."""
+    """Seconds, prompt and completion tokens for ``requests`` sent with ``concurrency`` in flight, after
+    the slots' prompt caches were emptied."""
+    if not erase_slots(settings):
+        print("replay: the server's slots could not be erased; its prompt cache may serve whole prompts",
+              file=sys.stderr)
     client = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key, timeout=settings.timeout_s)
 
     def one(request):
@@ -165,11 +186,12 @@ def main() -> None:
     parser.add_argument("--dev", action="store_true", help="the development corpus instead of generated reports")
     parser.add_argument("--margins", default="0.34,1.0", help="ask margins of the new way, comma-separated")
     parser.add_argument("--no-limits", action="store_true", help="skip the server-limits probe")
+    parser.add_argument("--no-old", action="store_true", help="skip the one-prompt-per-report baseline")
     args = parser.parse_args()
     load_at_start = os.getloadavg()
     external = os.environ.get("DATAVAL_LLM_BASE_URL")
     with tempfile.TemporaryDirectory(prefix="dataval-bench-llm-") as tmp, \
-            (nullcontext() if external else EmbeddedServer(log=Path(tmp) / "server.log")) as server:
+            (nullcontext() if external else EmbeddedServer(log=Path(tmp) / "server.log", slot_save_path=Path(tmp))) as server:
         if args.dev:
             pdfs = sorted(DEV.glob("*.pdf"))[:args.reports]
         else:
@@ -190,7 +212,7 @@ def main() -> None:
             probe = next(iter(texts.values()))[:1500]
             server_limits(settings, probe, 1)  # warm-up: model pages in memory
             limits = [(n, *server_limits(settings, probe, n)) for n in (1, settings.concurrency)]
-        runs = [old_way(settings, texts, Path(tmp) / "cache-old")]
+        runs = [] if args.no_old else [old_way(settings, texts, Path(tmp) / "cache-old")]
         runs += [new_way(settings, texts, Path(tmp) / f"cache-new-{m}", float(m)) for m in args.margins.split(",")]
 
     source = "development corpus" if args.dev else f"generated reports (seed {args.seed})"
@@ -212,8 +234,8 @@ def main() -> None:
         ratio = (run.saturated_s / run.seconds) if run.seconds and run.saturated_s else float("nan")
         print(f"| {run.name} | {run.calls} | {run.prompt_tokens} | {run.completion_tokens} | {run.seconds:.1f} | "
               f"{run.seconds / pages:.2f} | {ratio:.2f} | {run.warm_calls} | {run.note} |")
-    old = runs[0]
-    for run in runs[1:]:
+    old = None if args.no_old else runs[0]
+    for run in runs[1:] if old else []:
         if run.seconds:
             print(f"\n{run.name}: {old.seconds / run.seconds:.1f}x fewer LLM seconds per page, "
                   f"{old.completion_tokens / max(run.completion_tokens, 1):.1f}x fewer generated tokens, "

@@ -71,7 +71,8 @@ def evaluation(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     prompts = sorted({row["prompt_version"] for row in classifications if row["prompt_version"]})
     now = dt.datetime.now(dt.timezone.utc)
     rows = [{"product": m.product, "metric": m.metric, "value": m.value, "matched": m.matched, "total": m.total,
-             "gold_label": m.gold_label, "found_label": m.found_label, "labelled_reports": len(gold.keys() & texts.keys()), "model": ", ".join(models) or None,
+             "gold_label": m.gold_label, "found_label": m.found_label,
+             "labelled_reports": len(gold.keys() & texts.keys()), "model": ", ".join(models) or None,
              "prompt_version": ", ".join(prompts) or None, "evaluated_at": now} for m in metrics]
     warehouse.write_partition(EVALUATION, UNPARTITIONED, rows)
     warehouse.publish_views(EVALUATION)

@@ -39,7 +39,8 @@ PARALLEL_SLOTS = 4
 CONTEXT_PER_SLOT = 4096
 
 
-def serve_forever(model_path: Path, port: int, parallel: int = PARALLEL_SLOTS, threads: int | None = None) -> None:
+def serve_forever(model_path: Path, port: int, parallel: int = PARALLEL_SLOTS, threads: int | None = None,
+                  slot_save_path: Path | None = None) -> None:
     import xllamacpp as xlc
 
     params = xlc.CommonParams()
@@ -51,6 +52,8 @@ def serve_forever(model_path: Path, port: int, parallel: int = PARALLEL_SLOTS, t
     params.cpuparams.n_threads = threads or os.cpu_count() or 2
     params.cpuparams_batch.n_threads = threads or os.cpu_count() or 2
     params.sampling.temp = 0.0
+    if slot_save_path is not None:  # enables the /slots actions (a benchmark empties the slots' caches)
+        params.slot_save_path = str(slot_save_path)
     server = xlc.Server(params)  # noqa: F841 - serves HTTP while referenced
     print(f"serving {model_path.name} on http://127.0.0.1:{port}/v1 ({parallel} parallel slots)", flush=True)
     while True:
@@ -84,10 +87,12 @@ class EmbeddedServer:
 
     model = MODEL_NAME
 
-    def __init__(self, port: int | None = None, model_path: Path | None = None, log: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, model_path: Path | None = None, log: Path | None = None,
+                 slot_save_path: Path | None = None) -> None:
         self.port = port or free_port()
         self.model_path = model_path or embedded_model_path(paths().cache)
         self.log = log
+        self.slot_save_path = slot_save_path
         self.process: subprocess.Popen | None = None
 
     @property
@@ -97,7 +102,8 @@ class EmbeddedServer:
     def start(self, timeout_s: float = 180) -> "EmbeddedServer":
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - lives with the child
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dataval_pipeline.llm.server", "--port", str(self.port), "--model", str(self.model_path)],
+            [sys.executable, "-m", "dataval_pipeline.llm.server", "--port", str(self.port), "--model", str(self.model_path),
+             *(["--slot-save-path", str(self.slot_save_path)] if self.slot_save_path else [])],
             stdout=output, stderr=subprocess.STDOUT,
         )
         wait_until_healthy(self.base_url, timeout_s, self.process)
@@ -124,9 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--model", help="a GGUF file (default: the embedded Qwen2.5-Coder-0.5B-Instruct)")
     parser.add_argument("--parallel", type=int, default=PARALLEL_SLOTS)
+    parser.add_argument("--slot-save-path", help="a folder for llama.cpp's slot actions (save, restore, erase)")
     args = parser.parse_args(argv)
     model = Path(args.model) if args.model else embedded_model_path(paths().cache)
-    serve_forever(model, args.port, args.parallel)
+    serve_forever(model, args.port, args.parallel,
+                  slot_save_path=Path(args.slot_save_path) if args.slot_save_path else None)
     return 0
 
 
