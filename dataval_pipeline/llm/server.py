@@ -21,11 +21,11 @@ from dataval_pipeline.llm.model_files import MODEL_NAME, embedded_model_path
 from dataval_pipeline.settings import paths
 
 DEFAULT_PORT = 8765
-# llama.cpp settings of the embedded server, and why (measured on the 2-core machine, not idle; bench/llm.py
-# prints the server limits of the moment beside each run):
-# - 4 parallel slots with continuous batching: generation is memory-bound, so 4 requests in flight nearly
-#   double the server's generated tokens/s (~22 -> ~42) while prompt processing, compute-bound, gains
-#   little (~77 -> ~98 tokens/s). DATAVAL_LLM_CONCURRENCY defaults to the same 4 so the slots stay full.
+# llama.cpp settings of the embedded server, and why (measured by bench/llm.py on the 2-core machine, load
+# average 1.0; it prints the server limits of the moment beside each run):
+# - 4 parallel slots with continuous batching: generation is memory-bound, so 4 requests in flight raise the
+#   server's generated tokens/s by 45 % (22.4 -> 32.5) while prompt processing, compute-bound, gains 9 %
+#   (80 -> 87 tokens/s). DATAVAL_LLM_CONCURRENCY defaults to the same 4 so the slots stay full.
 # - 4,096 tokens of context per slot: a finding's question is ~600 tokens (instructions and taxonomy
 #   ~450, the finding, a few tokens out), a report without findings ~30 numbered sentences (~1,700);
 #   4,096 leaves room for the facts' candidate sentences and the benchmark's one-prompt-per-report
