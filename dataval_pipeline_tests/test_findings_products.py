@@ -163,27 +163,34 @@ def _report_with_findings() -> bytes:
     ], header="ARS — rapport d'inspection")
 
 
-def test_unusable_llm_answers_are_quarantined_and_findings_keep_their_evidence(home, no_llm):
-    """A model whose theme answers stay invalid after one repair: each request is an llm_quarantine row with
-    its reason, the findings are still written (evidence decides), and no personal data left in a request."""
+def _run_one_report(home, pdf: bytes, server, *more: str) -> dg.ExecuteInProcessResult:
+    """One PDF dropped in the inbox and materialised up to the findings step (and ``more`` products) with
+    their checks, the LLM resource pointing at the scripted ``server``."""
     from dataval_pipeline.definitions import defs
     from dataval_pipeline.demo import QUIET_LOGS, register_inbox
     from dataval_pipeline.partitions import range_tags
     from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
-    from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
     home.inbox.mkdir(parents=True)
-    (home.inbox / "rapport.pdf").write_bytes(_report_with_findings())
+    (home.inbox / "rapport.pdf").write_bytes(pdf)
     instance = dg.DagsterInstance.ephemeral()
     keys = register_inbox(home, instance)
+    return dg.materialize(
+        [*defs.assets, *defs.asset_checks], instance=instance, tags=range_tags(keys), run_config=QUIET_LOGS,
+        resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
+                   "llm": LLMResource(base_url=server.base_url, model="scripted", backoff_s=0.01)},
+        selection=dg.AssetSelection.assets("raw_reports", "anonymised_corpus", "findings", "measures",
+                                           "llm_quarantine", "fraud_signals", *more),
+    )
+
+
+def test_unusable_llm_answers_are_quarantined_and_findings_keep_their_evidence(home, no_llm):
+    """A model whose theme answers stay invalid after one repair: each request is an llm_quarantine row with
+    its reason, the findings are still written (evidence decides), and no personal data left in a request."""
+    from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
+
     with ScriptedLLMServer(["theme_outside"] * 200) as server:
-        result = dg.materialize(
-            [*defs.assets, *defs.asset_checks], instance=instance, tags=range_tags(keys), run_config=QUIET_LOGS,
-            resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
-                       "llm": LLMResource(base_url=server.base_url, model="scripted", backoff_s=0.01)},
-            selection=dg.AssetSelection.assets("raw_reports", "anonymised_corpus", "findings", "measures",
-                                               "llm_quarantine", "fraud_signals"),
-        )
+        result = _run_one_report(home, _report_with_findings(), server)
         bodies = json.dumps(server.requests, ensure_ascii=False)
     assert result.success
     checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
@@ -233,24 +240,10 @@ def test_a_date_deadline_counts_days_from_the_visit_the_facts_rules_read():
 def test_a_report_without_findings_records_why_the_model_answer_was_not_used(home, no_llm):
     """The one report-level question (numbered sentences of a report without findings) answered outside its
     schema twice: report_classifications still has its row, themed from the taxonomy's words, and says why."""
-    from dataval_pipeline.definitions import defs
-    from dataval_pipeline.demo import QUIET_LOGS, register_inbox
-    from dataval_pipeline.partitions import range_tags
-    from dataval_pipeline.resources import AnonymiserResource, LLMResource, WarehouseResource
     from dataval_pipeline_tests.llm_test_server import ScriptedLLMServer
 
-    home.inbox.mkdir(parents=True)
-    (home.inbox / "rapport.pdf").write_bytes(_report_without_findings())
-    instance = dg.DagsterInstance.ephemeral()
-    keys = register_inbox(home, instance)
     with ScriptedLLMServer(["out_of_range_ids"] * 20) as server:
-        result = dg.materialize(
-            [*defs.assets, *defs.asset_checks], instance=instance, tags=range_tags(keys), run_config=QUIET_LOGS,
-            resources={"warehouse": WarehouseResource(home=str(home.home)), "anonymiser": AnonymiserResource(),
-                       "llm": LLMResource(base_url=server.base_url, model="scripted", backoff_s=0.01)},
-            selection=dg.AssetSelection.assets("raw_reports", "anonymised_corpus", "findings", "measures",
-                                               "llm_quarantine", "fraud_signals", "report_classifications"),
-        )
+        result = _run_one_report(home, _report_without_findings(), server, "report_classifications")
         asked = [r for r in server.requests if "constats" in json.dumps(r.get("response_format"))]
     assert result.success
     checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
