@@ -17,6 +17,7 @@ import yaml
 TAXONOMY_ENV = "DATAVAL_TAXONOMY"
 VOCABULARY_ENV = "DATAVAL_VOCABULARY"
 CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_EVIDENCE_WEIGHTS = {"keywords": 1.0, "section": 0.75, "legal_refs": 2.0}
 
 
 def vocabulary_path(path: str | Path | None = None) -> Path:
@@ -26,9 +27,9 @@ def vocabulary_path(path: str | Path | None = None) -> Path:
 
 def language(path: str | Path | None = None) -> dict:
     """The ``language`` section of the vocabulary (month names, numbers in words): one list for every stage
-    that reads dates or numbers (the findings reader, the facts rules, the anonymiser's dates)."""
+    that reads dates or numbers (the findings reader and the facts rules through
+    ``findings.vocabulary.Vocabulary``, the anonymiser's dates through this function)."""
     return yaml.safe_load(vocabulary_path(path).read_text(encoding="utf-8"))["language"]
-DEFAULT_EVIDENCE_WEIGHTS = {"keywords": 1.0, "section": 0.75, "legal_refs": 2.0}
 
 
 @dataclass(frozen=True)

@@ -122,8 +122,8 @@ def load_config(path: str | None = None) -> FactsConfig:
                          int(c.get("after", 0)), bool(c.get("cross", False))) for c in spec.get("cues", []))
         fields[name] = FieldConfig(name, float(spec["threshold"]), float(spec["margin"]),
                                    float(spec.get("repeat_bonus", 0)), cues, spec)
-    language = load_vocabulary()
-    return FactsConfig({fold(k): v for k, v in language.months.items()}, language.number_words,
+    vocabulary = load_vocabulary()  # month names and numbers in words: the reports' language
+    return FactsConfig(vocabulary.months, vocabulary.number_words,
                        int(raw.get("quote_max", 240)), float(raw.get("intro_share", 0.3)),
                        int(raw.get("intro_min_chars", 0)), fields, raw.get("questions", {}))
 

@@ -300,8 +300,7 @@ def parse_deadline(text: str | None, visit_date: dt.date | None = None,
             if date.group(1):
                 day = dt.date(int(date.group(3)), int(date.group(2)), int(date.group(1)))
             else:
-                months = {fold(name): number for name, number in p.vocabulary.months.items()}
-                day = dt.date(int(date.group(6)), months[fold(date.group(5))], int(date.group(4)))
+                day = dt.date(int(date.group(6)), p.vocabulary.months[fold(date.group(5))], int(date.group(4)))
         except ValueError:
             return None
         return (day - visit_date).days

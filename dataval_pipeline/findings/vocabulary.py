@@ -126,8 +126,8 @@ class Vocabulary:
 
     @property
     def months(self) -> dict[str, int]:
-        """Month names as written (accents kept, for patterns) -> month number."""
-        return {str(k): int(v) for k, v in self.raw["language"]["months"].items()}
+        """Folded month name -> month number (``phrase_pattern`` of a folded name matches every accent)."""
+        return {fold(str(k)): int(v) for k, v in self.raw["language"]["months"].items()}
 
     @property
     def status_words(self) -> list[str]:
