@@ -234,8 +234,8 @@ def main() -> None:
         ratio = (run.saturated_s / run.seconds) if run.seconds and run.saturated_s else float("nan")
         print(f"| {run.name} | {run.calls} | {run.prompt_tokens} | {run.completion_tokens} | {run.seconds:.1f} | "
               f"{run.seconds / pages:.2f} | {ratio:.2f} | {run.warm_calls} | {run.note} |")
-    old = None if args.no_old else runs[0]
-    for run in runs[1:] if old else []:
+    old, new = (None, runs) if args.no_old else (runs[0], runs[1:])
+    for run in new if old else []:
         if run.seconds:
             print(f"\n{run.name}: {old.seconds / run.seconds:.1f}x fewer LLM seconds per page, "
                   f"{old.completion_tokens / max(run.completion_tokens, 1):.1f}x fewer generated tokens, "

@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(
             {name: [{"product": m.product, "metric": m.metric, "matched": m.matched, "total": m.total,
-                     "value": m.value, "gold_label": m.gold_label, "found_label": m.found_label} for m in metrics] for name, metrics in columns.items()}, indent=2))
+                     "value": m.value, "gold_label": m.gold_label, "found_label": m.found_label}
+                    for m in metrics] for name, metrics in columns.items()}, indent=2))
     return 0
 
 
