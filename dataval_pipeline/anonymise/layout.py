@@ -91,7 +91,7 @@ def is_name_cell(cell: str) -> bool:
     words = re.findall(r"[^\W\d_][\w'’-]*", cell)
     if any(w[:1].isupper() for w in words) and any(w[:1].islower() and fold(w) not in PARTICLES for w in words):
         return False  # "Motif de l'examen": a label, not a name (names are all lower case or all capitalised)
-    return not cell.endswith((":", ".")) or bool(re.search(r"\b\w\.$", cell))  # "Mme B." ends with a dot
+    return not cell.endswith((":", ".")) or bool(re.search(r"\b\w\.$", cell))  # "Mme T." ends with a dot
 
 
 def _split_row(line: str) -> list[tuple[int, int]]:

@@ -156,7 +156,7 @@ def person_address_recognizer() -> ContextSpanRecognizer:
 
 
 def titled_person_recognizer() -> ContextSpanRecognizer:
-    """A title followed by a name or an initial: Mme Karine VASSEUR, Dr Jean-Luc Diallo, Mme B."""
+    """A title followed by a name or an initial: Mme Karine VASSEUR, Dr Jean-Luc Diallo, Mme T."""
     return ContextSpanRecognizer(
         "PERSONNE", "FrTitledPersonRecognizer",
         rf"(?<![\w.]){TITLE}[ \t]*[\n\f]?[ \t]*(?P<value>{NAME}|{INITIAL})", flags=0, score=1.0,

@@ -70,7 +70,7 @@ def mention(gold: Gold, person: Person, style: str) -> str:
         return f"Dr {gold.add('PERSONNE', f'{person.first} {person.last}')}"
     if style == "doctor_long":  # Docteur MARTIN
         return f"Docteur {gold.add('PERSONNE', last_caps)}"
-    if style == "initial":  # Mme B.
+    if style == "initial":  # Mme T.
         return gold.add("PERSONNE", f"{person.title} {person.last[0]}.")
     raise ValueError(style)
 
